@@ -20,9 +20,14 @@ export function parseCidVersion(value: string | undefined): CidVersion {
 export const cid: Command = {
   help,
   async run(argv, io) {
-    const { values, positionals } = parseCommandLine(argv, { 'cid-version': { type: 'string' } }, help);
+    const { values, positionals } = parseCommandLine(
+      argv,
+      { 'cid-version': { type: 'string' } },
+      help,
+    );
     const [file, ...extra] = positionals;
-    if (file === undefined || extra.length > 0) throw new CustosError('UsageError', `expected one FILE\n${help}`);
+    if (file === undefined || extra.length > 0)
+      throw new CustosError('UsageError', `expected one FILE\n${help}`);
     const cidVersion = parseCidVersion(values['cid-version']);
     const root = await cidOfFile(resolve(file), { cidVersion }, io.signal);
     io.stdout.write(`${root.toString()}\n`);
