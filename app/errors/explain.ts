@@ -14,6 +14,8 @@ const SENTENCES: Record<ErrorTag, string> = {
   DiskFull: 'The disk is full. Free some space and try again; the partial output was removed.',
   PermissionDenied: 'Custos is not allowed to write there. Choose another folder.',
   FileSystemError: 'The file system reported an error. Check the disk and try again.',
+  FileUnreadable:
+    'Custos cannot read that file. Check that it exists, that you may open it, and that it is not a folder.',
   NotAContainer: 'This file is not a Custos encrypted file.',
   UnsupportedVersion:
     'This file was made by a newer or unknown version of Custos. Update Custos to open it.',

@@ -14,6 +14,7 @@ export const ERROR_TAGS = [
   'DiskFull',
   'PermissionDenied',
   'FileSystemError',
+  'FileUnreadable',
   // container format
   'NotAContainer',
   'UnsupportedVersion',

@@ -1,0 +1,175 @@
+/**
+ * The ONE contract between the unprivileged UI and the privileged core (Ledger Live's rule: every
+ * channel in one typed file). Each operation is a named method with a zod schema for its input and
+ * its output; each event has a schema. There is deliberately no generic `invoke(name, …)`: a host
+ * (the Electron preload, the loopback web host) exposes exactly these names and parses every input
+ * with these schemas before the core sees it. Errors cross as data (`ApiFailure`) and are rebuilt
+ * by tag on the other side.
+ */
+import { z } from 'zod';
+import { ERROR_TAGS } from '../errors/index.ts';
+
+const text = (max: number) => z.string().max(max);
+const isoTime = z.string().max(40);
+const datasetId = z.string().regex(/^[0-9a-f]{32}$/);
+const jobId = z.string().regex(/^[0-9a-f]{16,64}$/);
+const passphrase = z.string().min(1).max(1024);
+
+/** Where the vault is: absent (first run), locked, or unlocked. */
+export const VaultState = z.enum(['absent', 'locked', 'unlocked']);
+
+/** The network the app is pointed at. Only devnet exists until the chain layer lands. */
+export const NetworkStatus = z.object({
+  profile: z.enum(['devnet', 'testnet', 'mainnet']),
+  label: text(100),
+  /** `simulated`: development network with a simulated enclave and a development key. */
+  simulated: z.boolean(),
+  state: z.enum(['not-configured', 'connecting', 'connected', 'unreachable']),
+});
+
+/** The signing device, as the headline of every device prompt (UX principle 3). */
+export const DeviceStatus = z.object({
+  state: z.enum([
+    'not-configured',
+    'disconnected',
+    'needs-unlock',
+    'needs-app',
+    'ready',
+    'confirm-on-device',
+  ]),
+  label: text(100),
+});
+
+export const AppStatus = z.object({
+  version: text(40),
+  vault: VaultState,
+  network: NetworkStatus,
+  device: DeviceStatus,
+  /** Minutes of inactivity after which the vault locks itself. */
+  autoLockMinutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60),
+});
+
+export const Dataset = z.object({
+  id: datasetId,
+  name: text(200),
+  description: text(2000),
+  /** Original file name (no folder). */
+  sourceName: text(300),
+  format: z.enum(['csv', 'file']),
+  sizeBytes: z.number().int().nonnegative(),
+  /** Records (CSV rows without the header); null when the format has no records. */
+  recordCount: z.number().int().nonnegative().nullable(),
+  columns: z.array(text(200)).max(2000),
+  /** SHA-256 of the plaintext, hex. */
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  createdAt: isoTime,
+  /** Storage and chain state; `local` only until the IPFS and chain layers land. */
+  storage: z.object({ local: z.boolean(), ipfsCid: text(200).nullable() }),
+  chain: z.object({ registered: z.boolean() }),
+});
+
+export const ImportPreview = z.object({
+  path: text(4096),
+  sourceName: text(300),
+  sizeBytes: z.number().int().nonnegative(),
+  format: z.enum(['csv', 'file']),
+  columns: z.array(text(200)).max(2000),
+  recordCount: z.number().int().nonnegative().nullable(),
+  /** A few rows with every value masked to its shape (letters → x/X, digits → 9). */
+  redactedSamples: z.array(z.array(text(200))).max(5),
+  /** True when the preview counted only part of a very large file. */
+  truncated: z.boolean(),
+});
+
+export const ImportStage = z.enum(['checking', 'encrypting', 'indexing', 'done']);
+
+export const ImportJob = z.object({
+  jobId,
+  sourceName: text(300),
+  stage: ImportStage,
+  state: z.enum(['running', 'done', 'cancelled', 'failed']),
+  bytesDone: z.number().nonnegative(),
+  bytesTotal: z.number().nonnegative(),
+  /** Bytes per second over the current stage. */
+  bytesPerSecond: z.number().nonnegative(),
+  /** Seconds left in the current stage; null until a rate is known. */
+  etaSeconds: z.number().nonnegative().nullable(),
+  datasetId: datasetId.nullable(),
+  /** What happened to partial work when the job did not finish. */
+  outcome: text(300).nullable(),
+  error: z
+    .object({
+      tag: z.enum(ERROR_TAGS),
+      message: text(2000),
+      details: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
+      explanation: text(500),
+    })
+    .nullable(),
+});
+
+const Empty = z.object({}).strict();
+/** The output of a method that only acts. */
+const Done = z.object({});
+
+/** Every method the UI may call. */
+export const METHODS = {
+  getStatus: { input: Empty, output: AppStatus },
+  createVault: {
+    input: z.object({ passphrase }).strict(),
+    output: z.object({
+      vaultId: z.string(),
+      /** Shown once: the key in groups of five, and the printable kit. */
+      recoveryKey: z.string(),
+      recoveryKitText: text(4000),
+    }),
+  },
+  unlock: { input: z.object({ passphrase }).strict(), output: Done },
+  unlockWithRecoveryKey: { input: z.object({ recoveryKey: text(200) }).strict(), output: Done },
+  lock: { input: Empty, output: Done },
+  /** Tells the core the user is active (resets the idle auto-lock). */
+  touch: { input: Empty, output: Done },
+  listDatasets: { input: Empty, output: z.object({ datasets: z.array(Dataset) }) },
+  getDataset: { input: z.object({ id: datasetId }).strict(), output: Dataset },
+  previewImport: {
+    input: z.object({ path: z.string().min(1).max(4096) }).strict(),
+    output: ImportPreview,
+  },
+  startImport: {
+    input: z
+      .object({
+        path: z.string().min(1).max(4096),
+        name: z.string().trim().min(1).max(200),
+        description: z.string().max(2000),
+      })
+      .strict(),
+    output: z.object({ jobId }),
+  },
+  getImport: { input: z.object({ jobId }).strict(), output: ImportJob },
+  cancelImport: { input: z.object({ jobId }).strict(), output: Done },
+} as const;
+
+/** Every event the core may send to the UI. */
+export const EVENTS = {
+  status: AppStatus,
+  importProgress: ImportJob,
+} as const;
+
+export type MethodName = keyof typeof METHODS;
+export type EventName = keyof typeof EVENTS;
+export const METHOD_NAMES = Object.keys(METHODS) as MethodName[];
+export const EVENT_NAMES = Object.keys(EVENTS) as EventName[];
+
+export type MethodInput<M extends MethodName> = z.input<(typeof METHODS)[M]['input']>;
+export type MethodOutput<M extends MethodName> = z.output<(typeof METHODS)[M]['output']>;
+export type EventPayload<E extends EventName> = z.output<(typeof EVENTS)[E]>;
+
+export type AppStatus = z.output<typeof AppStatus>;
+export type Dataset = z.output<typeof Dataset>;
+export type ImportPreview = z.output<typeof ImportPreview>;
+export type ImportJob = z.output<typeof ImportJob>;
+export type ImportStage = z.output<typeof ImportStage>;
+export type VaultState = z.output<typeof VaultState>;

@@ -1,0 +1,30 @@
+export {
+  AppStatus,
+  Dataset,
+  EVENTS,
+  EVENT_NAMES,
+  ImportJob,
+  ImportPreview,
+  ImportStage,
+  METHODS,
+  METHOD_NAMES,
+  VaultState,
+  type EventName,
+  type EventPayload,
+  type MethodInput,
+  type MethodName,
+  type MethodOutput,
+} from './contract.ts';
+export {
+  checkEvent,
+  fromApiError,
+  handle,
+  isApiError,
+  isMethodName,
+  toApiError,
+  type ApiError,
+  type ApiHandlers,
+  type ApiResult,
+  type CustosApi,
+} from './wire.ts';
+export type { ErrorTag } from '../errors/index.ts';

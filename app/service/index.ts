@@ -1,0 +1,2 @@
+export { APP_VERSION, CustosService, type ServiceOptions } from './service.ts';
+export { redactValue, scanCsvText } from './csv.ts';

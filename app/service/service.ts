@@ -1,0 +1,363 @@
+/**
+ * The privileged implementation of the API (`app/api`) on top of the vault and the container
+ * format. One service per app instance; it owns the unlocked vault (or none), the datasets index,
+ * the import jobs and the idle auto-lock. Hosts (Electron IPC, the loopback web host) call
+ * `handle(service.handlers, …)` and forward `service.onEvent` to the UI.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, rm } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import {
+  checkEvent,
+  toApiError,
+  type ApiHandlers,
+  type AppStatus,
+  type Dataset,
+  type EventName,
+  type EventPayload,
+  type ImportJob,
+} from '../api/index.ts';
+import { encryptFile, sodium, type SodiumBackend } from '../crypto/index.ts';
+import { CustosError, fromFsError } from '../errors/index.ts';
+import { Vault, vaultExists, type KdfPreset } from '../vault/index.ts';
+import { readDatasetsIndex, writeDatasetsIndex } from './datasets-index.ts';
+import { checkSource, formatOf, previewSource } from './import-file.ts';
+
+export const APP_VERSION = '0.1.0';
+const PROGRESS_INTERVAL_MS = 100;
+
+export interface ServiceOptions {
+  /** The vault folder (created on first run). */
+  readonly vaultDir: string;
+  /** Argon2id preset for a new vault (default `moderate`). */
+  readonly kdf?: KdfPreset;
+  /** Minutes of inactivity before the vault locks itself (default 10). */
+  readonly autoLockMinutes?: number;
+}
+
+type Listener = <E extends EventName>(event: E, payload: EventPayload<E>) => void;
+
+interface Job {
+  view: ImportJob;
+  readonly controller: AbortController;
+  stageStartedAt: number;
+  stageStartBytes: number;
+  lastEmit: number;
+  done: Promise<void>;
+}
+
+const containerPath = (vaultDir: string, id: string): string =>
+  join(vaultDir, 'datasets', `${id}.custos`);
+
+/** The core behind the UI. */
+export class CustosService {
+  readonly #options: ServiceOptions;
+  readonly #listeners = new Set<Listener>();
+  readonly #jobs = new Map<string, Job>();
+  #vault: Vault | null = null;
+  #sodium: SodiumBackend | null = null;
+  #idleTimer: NodeJS.Timeout | null = null;
+  /** Serialises index writes inside this process. */
+  #indexQueue: Promise<unknown> = Promise.resolve();
+  readonly handlers: ApiHandlers;
+
+  constructor(options: ServiceOptions) {
+    this.#options = options;
+    this.handlers = {
+      getStatus: () => this.#status(),
+      createVault: ({ passphrase }) => this.#createVault(passphrase),
+      unlock: async ({ passphrase }) => {
+        this.#setVault(await Vault.open(this.#dir, passphrase, this.#vaultOptions()));
+        return {};
+      },
+      unlockWithRecoveryKey: async ({ recoveryKey }) => {
+        this.#setVault(
+          await Vault.openWithRecoveryKey(this.#dir, recoveryKey, this.#vaultOptions()),
+        );
+        return {};
+      },
+      lock: async () => {
+        await this.lock();
+        return {};
+      },
+      touch: () => {
+        if (this.#vault) this.#armIdleTimer();
+        return Promise.resolve({});
+      },
+      listDatasets: async () => {
+        this.#unlocked();
+        return { datasets: await readDatasetsIndex(this.#dir) };
+      },
+      getDataset: async ({ id }) => {
+        this.#unlocked();
+        const found = (await readDatasetsIndex(this.#dir)).find((d) => d.id === id);
+        if (!found)
+          throw new CustosError('UnknownDataset', `dataset ${id} is not in this vault`, {
+            details: { datasetId: id },
+          });
+        return found;
+      },
+      previewImport: ({ path }) => {
+        this.#unlocked();
+        return previewSource(path);
+      },
+      startImport: (input) => Promise.resolve(this.#startImport(input)),
+      getImport: ({ jobId }) => Promise.resolve(this.#job(jobId).view),
+      cancelImport: ({ jobId }) => {
+        const job = this.#job(jobId);
+        job.controller.abort();
+        return Promise.resolve({});
+      },
+    };
+  }
+
+  get #dir(): string {
+    return this.#options.vaultDir;
+  }
+
+  /** Subscribes to the core's events; returns the unsubscribe function. */
+  onEvent(listener: Listener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #emit<E extends EventName>(event: E, payload: EventPayload<E>): void {
+    const checked = checkEvent(event, payload);
+    for (const listener of this.#listeners) listener(event, checked);
+  }
+
+  #vaultOptions(): { sodium?: SodiumBackend; kdf?: KdfPreset } {
+    return {
+      ...(this.#sodium ? { sodium: this.#sodium } : {}),
+      ...(this.#options.kdf ? { kdf: this.#options.kdf } : {}),
+    };
+  }
+
+  async #s(): Promise<SodiumBackend> {
+    this.#sodium ??= await sodium();
+    return this.#sodium;
+  }
+
+  #unlocked(): Vault {
+    if (!this.#vault) throw new CustosError('VaultLocked', 'the vault is locked');
+    this.#armIdleTimer();
+    return this.#vault;
+  }
+
+  get #autoLockMinutes(): number {
+    return this.#options.autoLockMinutes ?? 10;
+  }
+
+  #armIdleTimer(): void {
+    if (this.#idleTimer) clearTimeout(this.#idleTimer);
+    this.#idleTimer = setTimeout(() => {
+      // Never lock under a running import: it holds a dataset key until it finishes.
+      if ([...this.#jobs.values()].some((j) => j.view.state === 'running')) this.#armIdleTimer();
+      else void this.lock();
+    }, this.#autoLockMinutes * 60_000);
+    this.#idleTimer.unref();
+  }
+
+  #setVault(vault: Vault): void {
+    this.#vault?.lock();
+    this.#vault = vault;
+    this.#armIdleTimer();
+    void this.#emitStatus();
+  }
+
+  async #emitStatus(): Promise<void> {
+    try {
+      this.#emit('status', await this.#status());
+    } catch {
+      // Status is best effort; the next call to getStatus reports the problem.
+    }
+  }
+
+  /** Locks the vault (forgets its key); running imports are cancelled. */
+  async lock(): Promise<void> {
+    const jobs = [...this.#jobs.values()];
+    for (const job of jobs) job.controller.abort();
+    // Let cancelled imports roll back (they need the vault key to drop their dataset key).
+    await Promise.allSettled(jobs.map((j) => j.done));
+    this.#vault?.lock();
+    this.#vault = null;
+    if (this.#idleTimer) clearTimeout(this.#idleTimer);
+    this.#idleTimer = null;
+    await this.#emitStatus();
+  }
+
+  async #status(): Promise<AppStatus> {
+    const exists = await vaultExists(this.#dir);
+    return {
+      version: APP_VERSION,
+      vault: !exists ? 'absent' : this.#vault ? 'unlocked' : 'locked',
+      network: {
+        profile: 'devnet',
+        label: 'Development network',
+        simulated: true,
+        state: 'not-configured',
+      },
+      device: { state: 'not-configured', label: 'No signer set up' },
+      autoLockMinutes: this.#autoLockMinutes,
+    };
+  }
+
+  async #createVault(passphrase: string) {
+    const vault = await Vault.create(this.#dir, passphrase, {
+      ...this.#vaultOptions(),
+      sodium: await this.#s(),
+    });
+    const kit = await vault.createRecoveryKit();
+    this.#setVault(vault);
+    return { vaultId: kit.vaultId, recoveryKey: kit.key, recoveryKitText: kit.text };
+  }
+
+  #job(jobId: string): Job {
+    const job = this.#jobs.get(jobId);
+    if (!job) throw new CustosError('NotFound', `no import job ${jobId}`, { details: { jobId } });
+    return job;
+  }
+
+  #progress(job: Job, bytesDone: number, force = false): void {
+    const now = Date.now();
+    const seconds = (now - job.stageStartedAt) / 1000;
+    const rate = seconds > 0.05 ? (bytesDone - job.stageStartBytes) / seconds : 0;
+    const left = job.view.bytesTotal - bytesDone;
+    job.view = {
+      ...job.view,
+      bytesDone,
+      bytesPerSecond: Math.round(rate),
+      etaSeconds: rate > 0 ? Math.max(0, left / rate) : null,
+    };
+    if (force || now - job.lastEmit >= PROGRESS_INTERVAL_MS) {
+      job.lastEmit = now;
+      this.#emit('importProgress', job.view);
+    }
+  }
+
+  #stage(job: Job, stage: ImportJob['stage']): void {
+    job.view = { ...job.view, stage, bytesDone: 0, bytesPerSecond: 0, etaSeconds: null };
+    job.stageStartedAt = Date.now();
+    job.stageStartBytes = 0;
+    this.#progress(job, 0, true);
+  }
+
+  #startImport(input: { path: string; name: string; description: string }): { jobId: string } {
+    this.#unlocked();
+    const jobId = randomBytes(16).toString('hex');
+    const job: Job = {
+      view: {
+        jobId,
+        sourceName: basename(input.path).slice(0, 300),
+        stage: 'checking',
+        state: 'running',
+        bytesDone: 0,
+        bytesTotal: 0,
+        bytesPerSecond: 0,
+        etaSeconds: null,
+        datasetId: null,
+        outcome: null,
+        error: null,
+      },
+      controller: new AbortController(),
+      stageStartedAt: Date.now(),
+      stageStartBytes: 0,
+      lastEmit: 0,
+      done: Promise.resolve(),
+    };
+    this.#jobs.set(jobId, job);
+    job.done = this.#runImport(job, input);
+    return { jobId };
+  }
+
+  async #runImport(
+    job: Job,
+    input: { path: string; name: string; description: string },
+  ): Promise<void> {
+    const { signal } = job.controller;
+    let datasetId: string | null = null;
+    let vault: Vault | null = null;
+    try {
+      this.#stage(job, 'checking');
+      const checked = await checkSource(input.path, (n) => this.#progress(job, n), signal);
+      job.view = { ...job.view, bytesTotal: checked.sizeBytes };
+
+      this.#stage(job, 'encrypting');
+      vault = this.#unlocked();
+      const s = await this.#s();
+      try {
+        await mkdir(join(this.#dir, 'datasets'), { recursive: true, mode: 0o700 });
+      } catch (error) {
+        throw fromFsError(error, join(this.#dir, 'datasets'));
+      }
+      datasetId = (await vault.addDataset(input.name)).id;
+      const key = vault.datasetKey(datasetId);
+      try {
+        await encryptFile(
+          { sodium: s, datasetKey: key, datasetId },
+          input.path,
+          containerPath(this.#dir, datasetId),
+          { onProgress: (n) => this.#progress(job, n), signal },
+        );
+      } finally {
+        s.memzero(key);
+      }
+
+      this.#stage(job, 'indexing');
+      if (signal.aborted) throw new CustosError('Cancelled', 'cancelled');
+      const id = datasetId;
+      const dataset: Dataset = {
+        id,
+        name: input.name,
+        description: input.description,
+        sourceName: basename(input.path).slice(0, 300),
+        format: formatOf(input.path),
+        sizeBytes: checked.sizeBytes,
+        recordCount: checked.recordCount,
+        columns: checked.columns,
+        sha256: checked.sha256,
+        createdAt: new Date().toISOString(),
+        storage: { local: true, ipfsCid: null },
+        chain: { registered: false },
+      };
+      await this.#updateIndex((all) => [...all, dataset]);
+      job.view = { ...job.view, stage: 'done', state: 'done', datasetId: id };
+      this.#progress(job, checked.sizeBytes, true);
+    } catch (error) {
+      // Roll back: remove the container if it was promoted (encryptFile removes a staged one),
+      // the index entry, and the dataset key.
+      const hadKey = datasetId !== null && vault !== null;
+      if (hadKey) {
+        const id = datasetId as string;
+        await rm(containerPath(this.#dir, id), { force: true }).catch(() => undefined);
+        await vault?.removeDataset(id).catch(() => undefined);
+        await this.#updateIndex((all) => all.filter((d) => d.id !== id)).catch(() => undefined);
+      }
+      const cancelled = error instanceof CustosError && error.tag === 'Cancelled';
+      job.view = {
+        ...job.view,
+        state: cancelled ? 'cancelled' : 'failed',
+        datasetId: null,
+        outcome: hadKey
+          ? 'Rolled back: the partial encrypted copy and its key were removed. Your original file is untouched.'
+          : 'Nothing was stored. Your original file is untouched.',
+        error: cancelled ? null : toApiError(error),
+      };
+      this.#emit('importProgress', job.view);
+    }
+  }
+
+  async #updateIndex(change: (all: Dataset[]) => Dataset[]): Promise<void> {
+    const run = this.#indexQueue.then(async () => {
+      await writeDatasetsIndex(this.#dir, change(await readDatasetsIndex(this.#dir)));
+    });
+    this.#indexQueue = run.catch(() => undefined);
+    await run;
+  }
+
+  /** Cancels running jobs and locks; for host shutdown. */
+  async close(): Promise<void> {
+    await this.lock();
+    this.#listeners.clear();
+  }
+}
