@@ -1,0 +1,100 @@
+import { createHash } from 'node:crypto';
+import * as dagPb from '@ipld/dag-pb';
+import type { Blockstore } from 'interface-blockstore';
+import { CID } from 'multiformats/cid';
+import * as raw from 'multiformats/codecs/raw';
+import { identity } from 'multiformats/hashes/identity';
+import { sha256 } from 'multiformats/hashes/sha2';
+import { CustosError } from '../errors/index.ts';
+
+export interface Block {
+  readonly cid: CID;
+  readonly bytes: Uint8Array;
+}
+
+type ReadableBlocks = Pick<Blockstore, 'has' | 'get'>;
+
+async function concat(
+  chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>,
+): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  for await (const c of chunks) parts.push(c);
+  return parts.length === 1 ? (parts[0] as Uint8Array) : Buffer.concat(parts);
+}
+
+/**
+ * Checks that `bytes` hash to `cid`.
+ * @throws CustosError CidMismatch when they do not, or when the CID uses a hash we do not support.
+ */
+export function checkBlock(cid: CID, bytes: Uint8Array): void {
+  const { code, digest } = cid.multihash;
+  let ok: boolean;
+  if (code === sha256.code) ok = createHash('sha256').update(bytes).digest().equals(digest);
+  else if (code === identity.code) ok = Buffer.from(digest).equals(bytes);
+  else
+    throw new CustosError(
+      'CidMismatch',
+      `unsupported hash 0x${code.toString(16)} in ${cid.toString()}`,
+    );
+  if (!ok) {
+    throw new CustosError(
+      'CidMismatch',
+      `block ${cid.toString()} does not match its hash (corrupted)`,
+      {
+        details: { cid: cid.toString() },
+      },
+    );
+  }
+}
+
+/**
+ * Reads one block from a local blockstore and checks its hash.
+ * @throws BlockMissing when absent, CidMismatch when corrupted.
+ */
+export async function readBlock(
+  store: ReadableBlocks,
+  cid: CID,
+  signal?: AbortSignal,
+): Promise<Uint8Array> {
+  if (cid.multihash.code === identity.code) return cid.multihash.digest;
+  const opts = signal ? { signal } : {};
+  if (!(await store.has(cid, opts))) {
+    throw new CustosError('BlockMissing', `block ${cid.toString()} is not in the local store`, {
+      details: { cid: cid.toString() },
+    });
+  }
+  const bytes = await concat(store.get(cid, opts));
+  checkBlock(cid, bytes);
+  return bytes;
+}
+
+/** The links of a block (dag-pb), none for raw. */
+export function linksOf(cid: CID, bytes: Uint8Array): CID[] {
+  if (cid.code === raw.code) return [];
+  if (cid.code !== dagPb.code)
+    throw new CustosError(
+      'CidMismatch',
+      `unexpected codec 0x${cid.code.toString(16)} in a UnixFS file`,
+    );
+  return dagPb.decode(bytes).Links.map((l) => CID.asCID(l.Hash) ?? CID.decode(l.Hash.bytes));
+}
+
+/**
+ * Every block of the DAG under `root`, depth-first, root first (the order of `ipfs dag export`),
+ * each checked against its hash. Memory: the pending links of one path (≤ depth × 174 CIDs).
+ * @throws BlockMissing / CidMismatch at the first absent or corrupt block.
+ */
+export async function* walkDag(
+  store: ReadableBlocks,
+  root: CID,
+  signal?: AbortSignal,
+): AsyncGenerator<Block> {
+  const stack: CID[] = [root];
+  for (let cid = stack.pop(); cid !== undefined; cid = stack.pop()) {
+    signal?.throwIfAborted();
+    const bytes = await readBlock(store, cid, signal);
+    yield { cid, bytes };
+    const links = linksOf(cid, bytes);
+    for (let i = links.length - 1; i >= 0; i--) stack.push(links[i] as CID);
+  }
+}

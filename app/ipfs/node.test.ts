@@ -1,0 +1,161 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CarBlockIterator } from '@ipld/car';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isCustosError } from '../errors/index.ts';
+import { cidOfFile } from './cid.ts';
+import { linksOf } from './dag.ts';
+import { HeliaDatasetStore } from './node.ts';
+
+async function collect(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<Buffer> {
+  const parts: Uint8Array[] = [];
+  for await (const p of source) parts.push(p);
+  return Buffer.concat(parts);
+}
+
+async function failure(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => new Error('expected a failure'),
+    (e: unknown) => e,
+  );
+}
+
+describe('embedded Helia node (filesystem blockstore, loopback only)', () => {
+  let dir: string;
+  let a: HeliaDatasetStore;
+  let b: HeliaDatasetStore;
+  let file: string;
+  let content: Buffer;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'custos-helia-'));
+    a = await HeliaDatasetStore.open({ folder: join(dir, 'a') });
+    b = await HeliaDatasetStore.open({ folder: join(dir, 'b') });
+    content = randomBytes(3 * 262_144 + 12_345); // 4 leaves
+    file = join(dir, 'dataset.bin');
+    await writeFile(file, content);
+  });
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('listens on 127.0.0.1 only', () => {
+    const addrs = a.multiaddrs();
+    expect(addrs.length).toBeGreaterThan(0);
+    for (const addr of addrs) expect(addr).toMatch(/^\/ip4\/127\.0\.0\.1\/tcp\/\d+\/p2p\//);
+  });
+
+  it('adds a file under the kubo CID (v1 and v0) and cats the same bytes back', async () => {
+    const v1 = await a.add(file);
+    expect(v1.cid.toString()).toBe((await cidOfFile(file)).toString());
+    expect(v1.size).toBe(BigInt(content.length));
+    expect((await collect(a.cat(v1.cid))).equals(content)).toBe(true);
+    const v0 = await a.add(file, { cidVersion: 0 });
+    expect(v0.cid.toString()).toBe((await cidOfFile(file, { cidVersion: 0 })).toString());
+    expect(v0.cid.version).toBe(0);
+    expect((await collect(a.cat(v0.cid))).equals(content)).toBe(true);
+  });
+
+  it('reports add progress in file bytes', async () => {
+    const seen: number[] = [];
+    await a.add(file, { onProgress: (n) => seen.push(n) });
+    expect(seen.at(-1)).toBe(content.length);
+    expect([...seen].sort((x, y) => x - y)).toEqual(seen);
+  });
+
+  it('verify counts every block: root + 4 raw leaves', async () => {
+    const { cid } = await a.add(file);
+    const result = await a.verify(cid);
+    expect(result.blocks).toBe(5);
+    expect(result.bytes).toBeGreaterThan(content.length);
+  });
+
+  it('a second node fetches the file over bitswap from the first (loopback) and gets the same bytes', async () => {
+    const { cid } = await a.add(file);
+    await expect(failure(b.verify(cid))).resolves.toSatisfy((e) =>
+      isCustosError(e, 'BlockMissing'),
+    );
+    await b.connect(a.multiaddrs()[0] as string);
+    const fetched = await collect(
+      b.cat(cid, { offline: false, signal: AbortSignal.timeout(20_000) }),
+    );
+    expect(fetched.equals(content)).toBe(true);
+    expect((await b.verify(cid)).blocks).toBe(5);
+  });
+
+  it('exports a CAR holding exactly the DAG’s blocks, root declared', async () => {
+    const { cid } = await a.add(file);
+    const iterator = await CarBlockIterator.fromIterable(a.exportCar(cid));
+    expect((await iterator.getRoots()).map(String)).toEqual([cid.toString()]);
+    const cids: string[] = [];
+    for await (const block of iterator) cids.push(block.cid.toString());
+    expect(cids[0]).toBe(cid.toString());
+    expect(cids).toHaveLength(5);
+  });
+
+  it('a pin keeps blocks through garbage collection; unpinned blocks are collected', async () => {
+    const other = join(dir, 'other.bin');
+    await writeFile(other, randomBytes(300_000));
+    const pinned = await a.add(file);
+    const loose = await a.add(other);
+    await a.pin(pinned.cid);
+    expect(await a.isPinned(pinned.cid)).toBe(true);
+    expect(await a.isPinned(loose.cid)).toBe(false);
+    await a.gc();
+    expect((await a.verify(pinned.cid)).blocks).toBe(5);
+    await expect(failure(a.verify(loose.cid))).resolves.toSatisfy((e) =>
+      isCustosError(e, 'BlockMissing'),
+    );
+    await a.unpin(pinned.cid);
+    expect(await a.isPinned(pinned.cid)).toBe(false);
+    await a.gc();
+    await expect(failure(a.verify(pinned.cid))).resolves.toSatisfy((e) =>
+      isCustosError(e, 'BlockMissing'),
+    );
+  });
+
+  it('a missing block: verify, cat and pin fail with BlockMissing, and nothing is pinned', async () => {
+    const { cid } = await a.add(file);
+    const root = await collect(a.local.get(cid));
+    const leaf = linksOf(cid, root)[2];
+    if (!leaf) throw new Error('no leaf');
+    await a.local.delete(leaf);
+    const error = await failure(a.verify(cid));
+    expect(isCustosError(error, 'BlockMissing')).toBe(true);
+    expect((error as Error).message).toContain(leaf.toString());
+    await expect(failure(collect(a.cat(cid)))).resolves.toSatisfy((e) =>
+      isCustosError(e, 'BlockMissing'),
+    );
+    await expect(failure(a.pin(cid))).resolves.toSatisfy((e) => isCustosError(e, 'BlockMissing'));
+    expect(await a.isPinned(cid)).toBe(false);
+  });
+
+  it('a corrupted block (bytes changed on disk) is detected by hash: CidMismatch', async () => {
+    const { cid } = await a.add(file);
+    const root = await collect(a.local.get(cid));
+    const leaf = linksOf(cid, root)[1];
+    if (!leaf) throw new Error('no leaf');
+    const bytes = await collect(a.local.get(leaf));
+    bytes[100] = (bytes[100] ?? 0) ^ 0xff;
+    await a.local.delete(leaf);
+    await a.local.put(leaf, bytes);
+    await expect(failure(a.verify(cid))).resolves.toSatisfy((e) => isCustosError(e, 'CidMismatch'));
+    await expect(failure(collect(a.cat(cid)))).resolves.toSatisfy((e) =>
+      isCustosError(e, 'CidMismatch'),
+    );
+    await expect(failure(collect(a.exportCar(cid)))).resolves.toSatisfy((e) =>
+      isCustosError(e, 'CidMismatch'),
+    );
+    await expect(failure(a.pin(cid))).resolves.toSatisfy((e) => isCustosError(e, 'CidMismatch'));
+  });
+
+  it('adding a missing file is NotFound', async () => {
+    await expect(failure(a.add(join(dir, 'nope')))).resolves.toSatisfy((e) =>
+      isCustosError(e, 'NotFound'),
+    );
+  });
+});
