@@ -83,6 +83,8 @@ const SENTENCES: Record<ErrorTag, string> = {
   DeviceTimeout: 'The Ledger did not answer. Reconnect it and press Retry.',
   DeviceError: 'The Ledger reported an error. Reconnect it, open the Ethereum app and retry.',
   DevSignerNotAllowed: 'The development key may only be used on the development network.',
+  DeviceAddressMismatch:
+    'This Ledger holds a different account than the one registered. Connect the right Ledger and press Retry.',
   AttestationInvalid: 'The enclave’s attestation did not verify. No key was released.',
   TcbNotAllowed:
     'The enclave platform is not up to date enough for your trust policy. No key was released.',

@@ -72,6 +72,7 @@ export const ERROR_TAGS = [
   'DeviceTimeout',
   'DeviceError',
   'DevSignerNotAllowed',
+  'DeviceAddressMismatch',
   // enclave and key release
   'AttestationInvalid',
   'TcbNotAllowed',
