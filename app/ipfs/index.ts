@@ -15,3 +15,4 @@ export {
 export { HeliaDatasetStore, type NodeOptions } from './node.ts';
 export type { AddOptions, AddResult, CatOptions, DatasetStore, VerifyResult } from './store.ts';
 export { checkBlock, walkDag, type Block } from './dag.ts';
+export { KuboRpcBackend, type KuboRpcOptions } from './kubo-rpc.ts';

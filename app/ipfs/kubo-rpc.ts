@@ -1,0 +1,295 @@
+import { randomBytes } from 'node:crypto';
+import { CID } from 'multiformats/cid';
+import { CustosError } from '../errors/index.ts';
+
+export interface KuboRpcOptions {
+  /** The RPC API root, e.g. `http://127.0.0.1:5001`. */
+  readonly apiUrl: string;
+  /** Extra headers (a hospital's node behind an authenticating proxy). */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Per-request timeout for small calls (not for the CAR upload). Default 30 s. */
+  readonly timeoutMs?: number;
+}
+
+interface KuboErrorBody {
+  Message?: string;
+  Code?: number;
+  Type?: string;
+}
+
+/**
+ * A kubo node reached over its RPC API (a hospital's own IPFS node). Blocks go in as a CAR through
+ * `dag/import`, so kubo stores exactly our blocks and the CID cannot change (no re-chunking).
+ */
+export class KuboRpcBackend {
+  readonly apiUrl: string;
+  readonly #headers: Readonly<Record<string, string>>;
+  readonly #timeoutMs: number;
+
+  constructor(options: KuboRpcOptions) {
+    let url: URL;
+    try {
+      url = new URL(options.apiUrl);
+    } catch {
+      throw new CustosError('UsageError', `not a URL: ${options.apiUrl}`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new CustosError(
+        'UsageError',
+        `the kubo API address must be http(s): ${options.apiUrl}`,
+      );
+    }
+    this.apiUrl = url.toString().replace(/\/$/, '');
+    this.#headers = options.headers ?? {};
+    this.#timeoutMs = options.timeoutMs ?? 30_000;
+  }
+
+  /**
+   * POSTs one RPC call and returns the response. Network failures and non-2xx answers become
+   * StorageUnavailable carrying kubo's own message.
+   */
+  async #call(
+    path: string,
+    params: Record<string, string>,
+    init: {
+      body?: ReadableStream<Uint8Array>;
+      headers?: Record<string, string>;
+      signal?: AbortSignal;
+    } = {},
+  ): Promise<Response> {
+    const query = new URLSearchParams(params).toString();
+    const url = `${this.apiUrl}/api/v0/${path}${query ? `?${query}` : ''}`;
+    const timeout = init.body ? undefined : AbortSignal.timeout(this.#timeoutMs);
+    const signals = [init.signal, timeout].filter((s): s is AbortSignal => s !== undefined);
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method: 'POST',
+        headers: { ...this.#headers, ...init.headers },
+        ...(init.body ? { body: init.body, duplex: 'half' } : {}),
+        ...(signals.length > 0 ? { signal: AbortSignal.any(signals) } : {}),
+      });
+    } catch (error) {
+      if (init.signal?.aborted) throw new CustosError('Cancelled', 'cancelled', { cause: error });
+      const reason =
+        (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+      throw new CustosError(
+        'StorageUnavailable',
+        `kubo at ${this.apiUrl} is unreachable (${reason})`,
+        {
+          cause: error,
+          details: { apiUrl: this.apiUrl },
+        },
+      );
+    }
+    if (!response.ok) {
+      const text = await response.text().catch(() => '');
+      let message = text.trim().slice(0, 300);
+      try {
+        message = (JSON.parse(text) as KuboErrorBody).Message ?? message;
+      } catch {
+        // not kubo's JSON error: keep the text
+      }
+      if (response.status === 404 || response.status === 405) {
+        message = `no kubo RPC API at ${this.apiUrl} (HTTP ${response.status} for ${path})`;
+      }
+      throw new CustosError(
+        'StorageUnavailable',
+        `kubo ${path}: ${message || `HTTP ${response.status}`}`,
+        {
+          details: { apiUrl: this.apiUrl, status: response.status },
+        },
+      );
+    }
+    return response;
+  }
+
+  /** kubo's version string; a cheap reachability check. @throws StorageUnavailable */
+  async version(signal?: AbortSignal): Promise<string> {
+    const body = (await (await this.#call('version', {}, signal ? { signal } : {})).json()) as {
+      Version?: string;
+    };
+    if (typeof body.Version !== 'string')
+      throw new CustosError('StorageUnavailable', `${this.apiUrl} is not a kubo RPC API`);
+    return body.Version;
+  }
+
+  /**
+   * Uploads a CAR (streamed: constant memory) with `dag/import` and pins its root there.
+   * @throws StorageUnavailable (kubo down / refuses), CidMismatch when kubo reports another root,
+   *   PinFailed when kubo imported but could not pin.
+   */
+  async importCar(car: AsyncIterable<Uint8Array>, root: CID, signal?: AbortSignal): Promise<void> {
+    const boundary = `custos-${randomBytes(12).toString('hex')}`;
+    const head = new TextEncoder().encode(
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="dataset.car"\r\n` +
+        `Content-Type: application/vnd.ipld.car\r\n\r\n`,
+    );
+    const tail = new TextEncoder().encode(`\r\n--${boundary}--\r\n`);
+    const iterator = car[Symbol.asyncIterator]();
+    let stage: 'head' | 'body' | 'done' = 'head';
+    // A failure of our own side (a block missing or corrupt while exporting) wins over the upload
+    // error it causes: the caller must learn the local copy is bad, not that kubo is.
+    let sourceError: Error | undefined;
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        if (stage === 'head') {
+          stage = 'body';
+          controller.enqueue(head);
+          return;
+        }
+        if (stage === 'done') return;
+        let next: IteratorResult<Uint8Array>;
+        try {
+          next = await iterator.next();
+        } catch (error) {
+          sourceError = error instanceof Error ? error : new Error(String(error));
+          controller.error(sourceError);
+          return;
+        }
+        if (next.done) {
+          stage = 'done';
+          controller.enqueue(tail);
+          controller.close();
+        } else controller.enqueue(next.value);
+      },
+      async cancel() {
+        await iterator.return?.();
+      },
+    });
+    let response: Response;
+    try {
+      response = await this.#call(
+        'dag/import',
+        { 'pin-roots': 'true' },
+        {
+          body,
+          headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+          ...(signal ? { signal } : {}),
+        },
+      );
+    } catch (error) {
+      throw sourceError ?? error;
+    }
+    if (sourceError) throw sourceError;
+    const lines = (await response.text()).split('\n').filter((l) => l.trim() !== '');
+    let sawRoot = false;
+    for (const line of lines) {
+      const entry = JSON.parse(line) as {
+        Root?: { Cid?: { '/': string }; PinErrorMsg?: string };
+        Message?: string;
+      };
+      if (entry.Message)
+        throw new CustosError('StorageUnavailable', `kubo dag/import: ${entry.Message}`);
+      if (!entry.Root) continue;
+      const got = entry.Root.Cid?.['/'];
+      if (got === undefined || !CID.parse(got).equals(root)) {
+        throw new CustosError(
+          'CidMismatch',
+          `kubo imported root ${String(got)}, expected ${root.toString()}`,
+        );
+      }
+      if (entry.Root.PinErrorMsg) {
+        throw new CustosError(
+          'PinFailed',
+          `kubo could not pin ${root.toString()}: ${entry.Root.PinErrorMsg}`,
+          {
+            details: { cid: root.toString() },
+          },
+        );
+      }
+      sawRoot = true;
+    }
+    if (!sawRoot)
+      throw new CustosError('PinFailed', `kubo did not report pinning ${root.toString()}`);
+  }
+
+  /**
+   * Pins recursively. Online, kubo fetches whatever it lacks from its peers (and may wait for
+   * them); `offline` makes it fail at once when a block is not already there.
+   * @throws StorageUnavailable, PinFailed when kubo answers but refuses.
+   */
+  async pin(cid: CID, options: { offline?: boolean; signal?: AbortSignal } = {}): Promise<void> {
+    const params: Record<string, string> = { arg: cid.toString(), recursive: 'true' };
+    if (options.offline) params['offline'] = 'true';
+    try {
+      await this.#call('pin/add', params, options.signal ? { signal: options.signal } : {});
+    } catch (error) {
+      if (error instanceof CustosError && error.details['status'] !== undefined) {
+        throw new CustosError('PinFailed', error.message, {
+          cause: error,
+          details: { cid: cid.toString() },
+        });
+      }
+      throw error;
+    }
+  }
+
+  /** Whether kubo holds a recursive pin on `cid` (asked with `pin/ls`, never assumed). */
+  async isPinned(cid: CID, signal?: AbortSignal): Promise<boolean> {
+    try {
+      const body = (await (
+        await this.#call(
+          'pin/ls',
+          { arg: cid.toString(), type: 'recursive' },
+          signal ? { signal } : {},
+        )
+      ).json()) as { Keys?: Record<string, { Type?: string }> };
+      return Object.entries(body.Keys ?? {}).some(
+        ([k, v]) => CID.parse(k).equals(cid) && v.Type === 'recursive',
+      );
+    } catch (error) {
+      // kubo answers 500 "... is not pinned" for an unpinned CID
+      if (
+        error instanceof CustosError &&
+        error.details['status'] === 500 &&
+        /not pinned/i.test(error.message)
+      )
+        return false;
+      throw error;
+    }
+  }
+
+  /** Whether kubo has this one block locally (no network lookup). */
+  async hasBlock(cid: CID, signal?: AbortSignal): Promise<boolean> {
+    try {
+      await this.#call(
+        'block/stat',
+        { arg: cid.toString(), offline: 'true' },
+        signal ? { signal } : {},
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof CustosError && error.details['status'] === 500) return false;
+      throw error;
+    }
+  }
+
+  /** Removes a recursive pin. */
+  async unpin(cid: CID, signal?: AbortSignal): Promise<void> {
+    await this.#call('pin/rm', { arg: cid.toString() }, signal ? { signal } : {});
+  }
+
+  /**
+   * Pushes a dataset from a local store to this kubo node and confirms it is pinned there:
+   * CAR via `dag/import` (pinning the root), then `pin/ls` must list it.
+   * @throws BlockMissing / CidMismatch (local store incomplete or corrupt: nothing is sent as done),
+   *   StorageUnavailable, PinFailed.
+   */
+  async publish(
+    store: { exportCar(cid: CID, options?: { signal?: AbortSignal }): AsyncIterable<Uint8Array> },
+    cid: CID,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    await this.importCar(store.exportCar(cid, signal ? { signal } : {}), cid, signal);
+    if (!(await this.isPinned(cid, signal))) {
+      throw new CustosError(
+        'PinFailed',
+        `kubo does not list ${cid.toString()} as pinned after import`,
+        {
+          details: { cid: cid.toString() },
+        },
+      );
+    }
+  }
+}
