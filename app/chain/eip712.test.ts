@@ -1,10 +1,12 @@
-import { id, TypedDataEncoder, Wallet, verifyTypedData } from 'ethers';
+import { AbiCoder, id, keccak256, TypedDataEncoder, Wallet, verifyTypedData } from 'ethers';
 import { describe, expect, it } from 'vitest';
 import {
   CUSTOS_TYPES,
   custosDomain,
   datasetIdOf,
   digestOf,
+  grantIdOf,
+  splitGrantId,
   typedData,
   typedDataJson,
   typeHashOf,
@@ -86,5 +88,24 @@ describe('EIP-712 types', () => {
       verifyingContract: registry,
     });
     expect(json.message['nonce']).toBe('7');
+  });
+});
+
+describe('ids', () => {
+  it('datasetIdOf zeroes the low 8 bytes; grantIdOf puts the grant number there', () => {
+    const datasetId = datasetIdOf(owner.address, '0x00112233445566778899aabbccddeeff');
+    expect(datasetId.endsWith('0'.repeat(16))).toBe(true);
+    expect(datasetId.slice(0, 50)).toBe(
+      keccak256(
+        AbiCoder.defaultAbiCoder().encode(
+          ['address', 'bytes16'],
+          [owner.address, '0x00112233445566778899aabbccddeeff'],
+        ),
+      ).slice(0, 50),
+    );
+    const grantId = grantIdOf(datasetId, 3);
+    expect(grantId).toBe(`${datasetId.slice(0, 50)}0000000000000003`);
+    expect(splitGrantId(grantId)).toEqual({ datasetId, number: 3n });
+    expect(() => grantIdOf(datasetId, 0)).toThrow(RangeError);
   });
 });

@@ -11,9 +11,11 @@
  *   rejects it when `block.timestamp > deadline`);
  * - the domain binds chain id and contract address, so a signature for one chain or one
  *   deployment fails on another;
- * - ids are `bytes32`: `datasetId = keccak256(abi.encode(registrant, containerId))` where
- *   `containerId` is the 16-byte id of the `.custos` container; `grantId` and `runId` are assigned
- *   by the contract (see {@link datasetIdOf}, {@link grantIdOf}, {@link runIdOf}).
+ * - ids are `bytes32`: `datasetId = keccak256(abi.encode(registrant, containerId))` with its low
+ *   8 bytes zeroed, where `containerId` is the 16-byte id of the `.custos` container; a grant id is
+ *   its dataset id with the grant number (1, 2, …) in those 8 bytes; a run id is
+ *   `keccak256(abi.encode(grantId, runIndex))` (see {@link datasetIdOf}, {@link grantIdOf},
+ *   {@link runIdOf}).
  */
 import { AbiCoder, keccak256, TypedDataEncoder, type TypedDataField } from 'ethers';
 
@@ -211,18 +213,34 @@ export function typeHashOf(primaryType: CustosPrimaryType): string {
 
 const abi = AbiCoder.defaultAbiCoder();
 
-/**
- * The on-chain dataset id: `keccak256(abi.encode(address registrant, bytes16 containerId))`.
- * Binding the registrant makes squatting impossible: a copy of a public container id registered
- * by someone else yields a different id.
- */
-export function datasetIdOf(registrant: string, containerId: Hex): string {
-  return keccak256(abi.encode(['address', 'bytes16'], [registrant, containerId]));
+const GRANT_NUMBER_BITS = 64n;
+const GRANT_NUMBER_MASK = (1n << GRANT_NUMBER_BITS) - 1n;
+
+function toBytes32(value: bigint): string {
+  return `0x${value.toString(16).padStart(64, '0')}`;
 }
 
-/** The id of a dataset's `index`-th grant (0-based): `keccak256(abi.encode(datasetId, index))`. */
-export function grantIdOf(datasetId: Hex, index: bigint | number): string {
-  return keccak256(abi.encode(['bytes32', 'uint256'], [datasetId, index]));
+/**
+ * The on-chain dataset id: `keccak256(abi.encode(address registrant, bytes16 containerId))` with
+ * its low 8 bytes set to zero (they hold the grant number in grant ids). Binding the registrant
+ * makes squatting impossible: a public container id registered by someone else yields another id.
+ */
+export function datasetIdOf(registrant: string, containerId: Hex): string {
+  const hash = BigInt(keccak256(abi.encode(['address', 'bytes16'], [registrant, containerId])));
+  return toBytes32(hash & ~GRANT_NUMBER_MASK);
+}
+
+/** The id of a dataset's grant number `number` (1, 2, …): the dataset id with the number in its low 8 bytes. */
+export function grantIdOf(datasetId: Hex, number: bigint | number): string {
+  const n = BigInt(number);
+  if (n < 1n || n > GRANT_NUMBER_MASK) throw new RangeError(`grant number out of range: ${n}`);
+  return toBytes32((BigInt(datasetId) & ~GRANT_NUMBER_MASK) | n);
+}
+
+/** The dataset a grant id belongs to, and the grant's number. */
+export function splitGrantId(grantId: Hex): { datasetId: string; number: bigint } {
+  const value = BigInt(grantId);
+  return { datasetId: toBytes32(value & ~GRANT_NUMBER_MASK), number: value & GRANT_NUMBER_MASK };
 }
 
 /** The id of a grant's `index`-th run (0-based): `keccak256(abi.encode(grantId, index))`. */
