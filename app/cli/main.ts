@@ -24,6 +24,18 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'export or restore the recovery kit',
     load: async () => (await import('./commands/recovery.ts')).recovery,
   },
+  cid: {
+    summary: 'print the IPFS CID of a file (as kubo)',
+    load: async () => (await import('./commands/cid.ts')).cid,
+  },
+  demo: {
+    summary: 'run the whole story on embedded defaults',
+    load: async () => (await import('./commands/demo.ts')).demo,
+  },
+  dev: {
+    summary: 'developer tools (dev apdu: talk to an emulated Ledger)',
+    load: async () => (await import('./commands/dev.ts')).dev,
+  },
 };
 
 function usage(): string {

@@ -137,16 +137,17 @@ export function parseHeader(bytes: Uint8Array): ContainerHeader {
       },
     );
   }
-  const datasetId = bytes.slice(16, 32);
-  const streamHeader = bytes.slice(32, 32 + SECRETSTREAM_HEADERBYTES);
-  const commit = bytes.slice(56, 56 + COMMITMENT_BYTES);
+  const copy = (from: number, to: number): Uint8Array => new Uint8Array(bytes.subarray(from, to));
+  const datasetId = copy(16, 32);
+  const streamHeader = copy(32, 32 + SECRETSTREAM_HEADERBYTES);
+  const commit = copy(56, 56 + COMMITMENT_BYTES);
   return {
     version,
     chunkSize,
     datasetId: hex(datasetId),
     streamHeader,
     commitment: commit,
-    raw: bytes.slice(0, HEADER_BYTES),
+    raw: copy(0, HEADER_BYTES),
   };
 }
 
@@ -209,35 +210,69 @@ export async function encryptStream(
   header.set(commitment(sodium, datasetKey, id), 56);
   await sink.write(header);
 
-  // Double buffering: a chunk is FINAL exactly when the read after it comes back empty.
-  let current = new Uint8Array(chunkSize);
-  let next = new Uint8Array(chunkSize);
-  const out = new Uint8Array(chunkSize + SECRETSTREAM_ABYTES);
-  let currentLength = await source.readFull(current);
+  // Pipelined: while chunk i is encrypted, chunk i+2 is being read and chunk i-1 written. Three
+  // plaintext buffers, because chunk i is FINAL exactly when the read of chunk i+1 came back empty.
+  const plain = [0, 1, 2].map(() => new Uint8Array(chunkSize));
+  const writer = pipelinedWriter(sink, chunkSize + SECRETSTREAM_ABYTES);
+  const lengths = [await source.readFull(plain[0]!), 0, 0];
+  lengths[1] = lengths[0] === chunkSize ? await source.readFull(plain[1]!) : 0;
   let total = 0;
-  let first = true;
-  for (;;) {
-    checkAborted(options.signal);
-    const nextLength = currentLength === chunkSize ? await source.readFull(next) : 0;
-    const final = nextLength === 0;
-    const ciphertext = sodium.secretstreamPush(
-      state,
-      current.subarray(0, currentLength),
-      first ? header : null,
-      final ? TAG_FINAL : TAG_MESSAGE,
-      out,
-    );
-    await sink.write(ciphertext);
-    total += currentLength;
-    options.onProgress?.(total);
-    first = false;
-    if (final) break;
-    [current, next] = [next, current];
-    currentLength = nextLength;
+  try {
+    for (let i = 0; ; i += 1) {
+      checkAborted(options.signal);
+      const length = lengths[i % 3]!;
+      const nextLength = lengths[(i + 1) % 3]!;
+      const final = nextLength === 0;
+      const readAhead =
+        nextLength === chunkSize ? source.readFull(plain[(i + 2) % 3]!) : Promise.resolve(0);
+      readAhead.catch(() => undefined); // awaited below; this only keeps an early exit quiet
+      const out = await writer.buffer();
+      const ciphertext = sodium.secretstreamPush(
+        state,
+        plain[i % 3]!.subarray(0, length),
+        i === 0 ? header : null,
+        final ? TAG_FINAL : TAG_MESSAGE,
+        out,
+      );
+      writer.write(ciphertext);
+      total += length;
+      options.onProgress?.(total);
+      if (final) break;
+      lengths[(i + 2) % 3] = await readAhead;
+    }
+    await writer.flush();
+  } finally {
+    for (const b of plain) b.fill(0);
   }
-  current.fill(0);
-  next.fill(0);
   return total;
+}
+
+/**
+ * Writes in the background while the caller computes the next chunk: two output buffers, one being
+ * written while the other is filled. Writes stay in order; the first failure is rethrown.
+ */
+function pipelinedWriter(sink: ByteSink, size: number) {
+  const buffers = [new Uint8Array(size), new Uint8Array(size)];
+  const pending: Promise<void>[] = [Promise.resolve(), Promise.resolve()];
+  let tail: Promise<void> = Promise.resolve();
+  let turn = 0;
+  return {
+    /** The next free output buffer (waits until its previous write finished). */
+    async buffer(): Promise<Uint8Array> {
+      await pending[turn % 2];
+      return buffers[turn % 2]!;
+    },
+    write(bytes: Uint8Array): void {
+      tail = tail.then(() => sink.write(bytes));
+      tail.catch(() => undefined);
+      pending[turn % 2] = tail;
+      turn += 1;
+    },
+    flush: (): Promise<void> => tail,
+    wipe(): void {
+      for (const b of buffers) b.fill(0);
+    },
+  };
 }
 
 export interface DecryptParams {
@@ -282,63 +317,71 @@ export async function decryptStream(
   sodium.memzero(key);
 
   const pieceSize = header.chunkSize + SECRETSTREAM_ABYTES;
-  const piece = new Uint8Array(pieceSize);
-  const out = new Uint8Array(header.chunkSize);
+  // Pipelined: piece i+1 is read and chunk i-1 written while piece i is decrypted.
+  const pieces = [new Uint8Array(pieceSize), new Uint8Array(pieceSize)];
+  const writer = pipelinedWriter(sink, header.chunkSize);
+  let n = await source.readFull(pieces[0]!);
   let total = 0;
-  let index = 0;
-  for (;;) {
-    checkAborted(options.signal);
-    const n = await source.readFull(piece);
-    if (n === 0) {
-      throw new CustosError(
-        'TruncatedCiphertext',
-        `the container ends after chunk ${index} without its final marker`,
-        {
-          details: { chunks: index },
-        },
-      );
-    }
-    if (n < SECRETSTREAM_ABYTES) {
-      throw new CustosError('TruncatedCiphertext', `the container ends inside chunk ${index}`, {
-        details: { chunk: index },
-      });
-    }
-    const result = sodium.secretstreamPull(
-      state,
-      piece.subarray(0, n),
-      index === 0 ? header.raw : null,
-      out,
-    );
-    if (!result || (result.tag !== TAG_MESSAGE && result.tag !== TAG_FINAL)) {
-      throw new CustosError(
-        'TamperedCiphertext',
-        `chunk ${index} does not authenticate (modified, reordered or from another container)`,
-        {
+  try {
+    for (let index = 0; ; index += 1) {
+      checkAborted(options.signal);
+      if (n === 0) {
+        throw new CustosError(
+          'TruncatedCiphertext',
+          `the container ends after chunk ${index} without its final marker`,
+          {
+            details: { chunks: index },
+          },
+        );
+      }
+      if (n < SECRETSTREAM_ABYTES) {
+        throw new CustosError('TruncatedCiphertext', `the container ends inside chunk ${index}`, {
           details: { chunk: index },
-        },
-      );
-    }
-    if (result.tag === TAG_MESSAGE && n < pieceSize) {
-      // Only the final chunk may be short; an authentic short MESSAGE chunk cannot be produced.
-      throw new CustosError('TamperedCiphertext', `chunk ${index} is short but not final`, {
-        details: { chunk: index },
-      });
-    }
-    await sink.write(result.message);
-    total += result.message.length;
-    options.onProgress?.(total);
-    index += 1;
-    if (result.tag === TAG_FINAL) {
-      const probe = new Uint8Array(1);
-      if ((await source.readFull(probe)) !== 0) {
-        throw new CustosError('TrailingData', 'data follows the container’s final chunk', {
-          details: { chunks: index },
         });
       }
-      break;
+      const readAhead =
+        n === pieceSize ? source.readFull(pieces[(index + 1) % 2]!) : Promise.resolve(0);
+      readAhead.catch(() => undefined); // awaited below; this only keeps an early exit quiet
+      const out = await writer.buffer();
+      const result = sodium.secretstreamPull(
+        state,
+        pieces[index % 2]!.subarray(0, n),
+        index === 0 ? header.raw : null,
+        out,
+      );
+      if (!result || (result.tag !== TAG_MESSAGE && result.tag !== TAG_FINAL)) {
+        throw new CustosError(
+          'TamperedCiphertext',
+          `chunk ${index} does not authenticate (modified, reordered or from another container)`,
+          {
+            details: { chunk: index },
+          },
+        );
+      }
+      if (result.tag === TAG_MESSAGE && n < pieceSize) {
+        // Only the final chunk may be short; an authentic short MESSAGE chunk cannot be produced.
+        throw new CustosError('TamperedCiphertext', `chunk ${index} is short but not final`, {
+          details: { chunk: index },
+        });
+      }
+      writer.write(result.message);
+      total += result.message.length;
+      options.onProgress?.(total);
+      const nextLength = await readAhead;
+      if (result.tag === TAG_FINAL) {
+        if (nextLength !== 0) {
+          throw new CustosError('TrailingData', 'data follows the container’s final chunk', {
+            details: { chunks: index + 1 },
+          });
+        }
+        break;
+      }
+      n = nextLength;
     }
+    await writer.flush();
+  } finally {
+    writer.wipe();
   }
-  out.fill(0);
   return { header, plaintextBytes: total };
 }
 

@@ -51,6 +51,10 @@ const SENTENCES: Record<ErrorTag, string> = {
   PinFailed: 'The pinning service could not pin this dataset. Check the service and retry.',
   PinTimeout:
     'The pinning service did not finish in time. It may still complete — check again later.',
+  StorageUnauthorized:
+    'The storage service refused Custos’s access token. Check the token in Settings → Storage.',
+  StorageRateLimited:
+    'The storage service is limiting requests right now. Wait a minute and retry; nothing was lost.',
   RpcUnavailable: 'The blockchain network cannot be reached. Check Settings → Network and retry.',
   WrongChain: 'The network is not the one this vault expects. Check the network profile.',
   TransactionReverted: 'The blockchain refused the transaction. Nothing was recorded.',

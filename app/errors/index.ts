@@ -41,6 +41,8 @@ export const ERROR_TAGS = [
   'BlockMissing',
   'PinFailed',
   'PinTimeout',
+  'StorageUnauthorized',
+  'StorageRateLimited',
   // chain
   'RpcUnavailable',
   'WrongChain',
