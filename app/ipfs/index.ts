@@ -16,3 +16,11 @@ export { HeliaDatasetStore, type NodeOptions } from './node.ts';
 export type { AddOptions, AddResult, CatOptions, DatasetStore, VerifyResult } from './store.ts';
 export { checkBlock, walkDag, type Block } from './dag.ts';
 export { KuboRpcBackend, type KuboRpcOptions } from './kubo-rpc.ts';
+export {
+  PinningServiceClient,
+  PIN_STATUSES,
+  type PinState,
+  type PinStatus,
+  type PinningServiceOptions,
+  type WaitOptions,
+} from './pinning-service.ts';

@@ -265,6 +265,20 @@ export class KuboRpcBackend {
     }
   }
 
+  /** kubo's peer id and swarm addresses (each ending in `/p2p/<id>`). */
+  async id(signal?: AbortSignal): Promise<{ id: string; addresses: string[] }> {
+    const body = (await (await this.#call('id', {}, signal ? { signal } : {})).json()) as {
+      ID?: string;
+      Addresses?: string[] | null;
+    };
+    return { id: body.ID ?? '', addresses: body.Addresses ?? [] };
+  }
+
+  /** Asks kubo to connect to a peer (e.g. the node that has the blocks). @throws StorageUnavailable */
+  async connect(address: string, signal?: AbortSignal): Promise<void> {
+    await this.#call('swarm/connect', { arg: address }, signal ? { signal } : {});
+  }
+
   /** Removes a recursive pin. */
   async unpin(cid: CID, signal?: AbortSignal): Promise<void> {
     await this.#call('pin/rm', { arg: cid.toString() }, signal ? { signal } : {});
