@@ -60,6 +60,12 @@ const SENTENCES: Record<ErrorTag, string> = {
   TransactionReverted: 'The blockchain refused the transaction. Nothing was recorded.',
   TransactionTimeout:
     'The transaction was not confirmed in time. It may still confirm — check the audit trail.',
+  TransactionUnderpriced:
+    'The network asked for a higher fee than was offered. Retry; Custos will offer the current fee.',
+  NonceTooLow:
+    'The sending account already used that transaction number (another app or a retry sent one). Retry.',
+  ReorgTooDeep:
+    'The network rewrote history deeper than Custos waits for. Raise the confirmations in Settings → Network and re-sync.',
   NotOwner: 'Only the dataset’s owner account can do this. Connect the owner’s Ledger.',
   NotOperator:
     'This key-release service is not the dataset’s operator. Set it in the dataset’s settings.',
