@@ -112,8 +112,11 @@ export class DeviceStateMachine {
     return this.current;
   }
 
+  /** Applies an event; listeners hear only real changes (ready → ready is silent). */
   dispatch(event: DeviceEvent): DeviceState {
-    this.current = transition(this.current, event);
+    const next = transition(this.current, event);
+    if (JSON.stringify(next) === JSON.stringify(this.current)) return this.current;
+    this.current = next;
     for (const listener of this.listeners) listener(this.current, event);
     return this.current;
   }
