@@ -12,7 +12,7 @@ export {
   type CidVersion,
   type DagShape,
 } from './cid.ts';
-export { HeliaDatasetStore, type NodeOptions } from './node.ts';
+export { HeliaDatasetStore, vaultIpfsFolder, type NodeOptions } from './node.ts';
 export type { AddOptions, AddResult, CatOptions, DatasetStore, VerifyResult } from './store.ts';
 export { checkBlock, walkDag, type Block } from './dag.ts';
 export { KuboRpcBackend, type KuboRpcOptions } from './kubo-rpc.ts';

@@ -19,6 +19,11 @@ import { importBytes, readFileChunks } from './cid.ts';
 import { readBlock, walkDag } from './dag.ts';
 import type { AddOptions, AddResult, CatOptions, DatasetStore, VerifyResult } from './store.ts';
 
+/** Where a vault keeps its IPFS node: `<vault>/ipfs` (blocks are ciphertext; no unlock needed). */
+export function vaultIpfsFolder(vaultDir: string): string {
+  return join(vaultDir, 'ipfs');
+}
+
 export interface NodeOptions {
   /** Folder for the blockstore (`blocks/`) and datastore (`data/`: pins, peer key). */
   readonly folder: string;

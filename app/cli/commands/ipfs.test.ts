@@ -1,0 +1,101 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cidOfFile } from '../../ipfs/index.ts';
+import { KuboDaemon, kuboBinary } from '../../ipfs/kubo-process.ts';
+import type { Io } from '../command.ts';
+import { main } from '../main.ts';
+
+function io(env: Record<string, string> = {}): Io & { out: () => string; err: () => string } {
+  let out = '';
+  let err = '';
+  return {
+    stdout: { write: (t: string) => (out += t) },
+    stderr: { write: (t: string) => (err += t) },
+    env,
+    readSecret: () => Promise.reject(new Error('no terminal')),
+    signal: new AbortController().signal,
+    out: () => out,
+    err: () => err,
+  };
+}
+
+describe('custos ipfs', () => {
+  let dir: string;
+  let vault: string;
+  let file: string;
+  let kubo: KuboDaemon;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'custos-ipfs-cli-'));
+    vault = join(dir, 'vault');
+    file = join(dir, 'data.bin');
+    await writeFile(file, randomBytes(2 * 262_144 + 100));
+    kubo = await KuboDaemon.start(kuboBinary());
+  }, 60_000);
+  afterAll(async () => {
+    await kubo?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('add prints the kubo CID, verify and cat check it, push pins it on kubo', async () => {
+    const add = io();
+    expect(await main(['ipfs', 'add', file, '--vault', vault], add)).toBe(0);
+    const cid = add.out().trim();
+    expect(cid).toBe((await cidOfFile(file)).toString());
+
+    const verify = io();
+    expect(await main(['ipfs', 'verify', cid, '--vault', vault], verify)).toBe(0);
+    expect(verify.out()).toContain('4 blocks');
+
+    const out = join(dir, 'out.bin');
+    expect(await main(['ipfs', 'cat', cid, '--out', out, '--vault', vault], io())).toBe(0);
+    expect((await readFile(out)).equals(await readFile(file))).toBe(true);
+    const again = io();
+    expect(await main(['ipfs', 'cat', cid, '--out', out, '--vault', vault], again)).toBe(1);
+    expect(again.err()).toContain('OutputExists');
+
+    const push = io();
+    expect(await main(['ipfs', 'push', cid, '--kubo', kubo.apiUrl, '--vault', vault], push)).toBe(
+      0,
+    );
+    expect(push.out()).toContain(`pinned ${cid}`);
+    expect((await kubo.cli(['pin', 'ls', '--type=recursive', cid])).toString()).toContain(cid);
+  });
+
+  it('push to an unreachable kubo exits 1 with StorageUnavailable', async () => {
+    const add = io();
+    expect(await main(['ipfs', 'add', file, '--vault', vault], add)).toBe(0);
+    const run = io();
+    const code = await main(
+      ['ipfs', 'push', add.out().trim(), '--kubo', 'http://127.0.0.1:1', '--vault', vault],
+      run,
+    );
+    expect(code).toBe(1);
+    expect(run.err()).toMatch(/^custos: StorageUnavailable: /);
+  });
+
+  it('verify of a CID the vault does not hold exits 1 with BlockMissing', async () => {
+    const run = io();
+    const code = await main(
+      [
+        'ipfs',
+        'verify',
+        'bafkreie7q3iidccmpvszul7kudcvvuavuo7u6gzlbobczuk5nqze3ywo4y',
+        '--vault',
+        vault,
+      ],
+      run,
+    );
+    expect(code).toBe(1);
+    expect(run.err()).toMatch(/^custos: BlockMissing: /);
+  });
+
+  it('usage errors exit 2: unknown action, bad CID, missing --vault', async () => {
+    expect(await main(['ipfs', 'frobnicate', '--vault', vault], io())).toBe(2);
+    expect(await main(['ipfs', 'verify', 'not-a-cid', '--vault', vault], io())).toBe(2);
+    expect(await main(['ipfs', 'gc'], io())).toBe(2);
+  });
+});
