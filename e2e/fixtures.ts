@@ -1,0 +1,45 @@
+/**
+ * Each test gets its own Custos: a fresh vault folder, the real service (vault, container format)
+ * and the loopback web host serving the built renderer.
+ */
+import { test as base, type Page } from '@playwright/test';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { CustosService } from '../app/service/index.ts';
+import { startWebHost, type WebHost } from '../main/web/host.ts';
+
+export const ROOT = resolve(import.meta.dirname, '..');
+export const SCREENSHOTS = join(ROOT, 'test-results', 'screenshots');
+
+export interface Custos {
+  readonly host: WebHost;
+  readonly service: CustosService;
+  /** A scratch folder for input files. */
+  readonly dir: string;
+}
+
+export const test = base.extend<{ custos: Custos }>({
+  // eslint-disable-next-line no-empty-pattern -- Playwright requires the fixtures object pattern.
+  custos: async ({}, use) => {
+    const dir = await mkdtemp(join(tmpdir(), 'custos-e2e-'));
+    const service = new CustosService({ vaultDir: join(dir, 'vault'), kdf: 'interactive' });
+    const host = await startWebHost({
+      handlers: service.handlers,
+      events: service,
+      rendererDir: join(ROOT, 'out', 'renderer'),
+    });
+    await use({ host, service, dir });
+    await host.close();
+    await service.close();
+    await rm(dir, { recursive: true, force: true });
+  },
+});
+
+export { expect } from '@playwright/test';
+
+/** Saves a full-page screenshot as a test artifact (test-results/screenshots/NAME.png). */
+export async function shot(page: Page, name: string): Promise<void> {
+  await mkdir(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}

@@ -1,0 +1,173 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { expect, shot, test } from './fixtures.ts';
+
+const PASSPHRASE = 'granite orchid lantern seventy';
+const CSV = [
+  'patient_id,name,birth_date,diagnosis',
+  'P-0001,Jean Dupont,1987-03-12,I25.1',
+  'P-0002,"Marie, Claire",1990-11-02,I48.0',
+  'P-0003,Ahmed Benali,1975-06-30,I50.9',
+  '',
+].join('\n');
+
+test('first run: create a vault, keep the recovery kit, import a CSV, see it in the list', async ({
+  page,
+  custos,
+}) => {
+  await page.goto(custos.host.url);
+  await expect(page.getByTestId('welcome')).toBeVisible();
+  await expect(page.getByTestId('devnet-banner')).toContainText('Development network');
+  // The token left the address bar once read.
+  expect(page.url()).not.toContain('token');
+
+  await page.getByLabel('Passphrase', { exact: true }).fill('short');
+  await expect(page.getByTestId('strength')).toHaveAttribute('data-score', '0');
+  await expect(page.getByTestId('create-vault')).toBeDisabled();
+  await page.getByLabel('Passphrase', { exact: true }).fill(PASSPHRASE);
+  await page.getByLabel('Type it again').fill(PASSPHRASE);
+  await expect(page.getByTestId('strength')).not.toHaveAttribute('data-score', '0');
+  await shot(page, '01-welcome');
+  await page.getByTestId('create-vault').click();
+
+  // Recovery kit: shown once; two groups typed back.
+  const kit = page.getByTestId('recovery-kit');
+  await expect(kit).toBeVisible();
+  const groups = await page.getByTestId('recovery-key').locator('code').allTextContents();
+  expect(groups).toHaveLength(11);
+  await shot(page, '02-recovery-kit');
+  const first = page.getByTestId('kit-group-1');
+  const second = page.getByTestId('kit-group-2');
+  const a = Number(await first.getAttribute('data-group'));
+  const b = Number(await second.getAttribute('data-group'));
+  await first.fill('WRONG');
+  await second.fill(groups[b - 1] ?? '');
+  await page.getByTestId('kit-confirm').click();
+  await expect(kit.getByRole('alert')).toContainText('do not match');
+  await first.fill((groups[a - 1] ?? '').toLowerCase());
+  await page.getByTestId('kit-confirm').click();
+
+  // Datasets: the empty state teaches the next step.
+  await expect(page.getByTestId('datasets-empty')).toBeVisible();
+  await expect(page.getByRole('navigation', { name: 'Main' })).toContainText('Address book');
+  await shot(page, '03-datasets-empty');
+
+  const csvPath = join(custos.dir, 'cardiology-cohort-2024.csv');
+  await writeFile(csvPath, CSV);
+  await page.getByTestId('import').click();
+  await page.getByTestId('import-path').fill(csvPath);
+  await page.getByTestId('preview').click();
+  const preview = page.getByTestId('import-preview');
+  await expect(preview).toBeVisible();
+  await expect(page.getByTestId('preview-records')).toHaveText('3');
+  await expect(preview).toContainText('diagnosis');
+  await expect(preview).toContainText('Xxxx Xxxxxx');
+  await expect(preview).not.toContainText('Dupont');
+  await expect(page.getByTestId('import-name')).toHaveValue('Cardiology cohort 2024');
+  await page.getByTestId('import-description').fill('Patients seen in 2024, pseudonymised export');
+  await shot(page, '04-import-preview');
+  await page.getByTestId('start-import').click();
+
+  await expect(page.getByTestId('import-done')).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Grant access' })).toBeDisabled();
+  await expect(page.getByTestId('import-done')).toContainText('chain layer');
+  await shot(page, '05-import-done');
+  await page.getByTestId('to-datasets').click();
+
+  const row = page.getByTestId('dataset-row');
+  await expect(row).toHaveCount(1);
+  await expect(row).toContainText('Cardiology cohort 2024');
+  await expect(row).toContainText('Patients seen in 2024');
+  await expect(row.locator('td').nth(1)).toHaveText('3');
+  await shot(page, '06-datasets-list');
+
+  // The same screen in the dark theme, then a placeholder screen that says what is coming.
+  await page.getByTestId('theme').selectOption('dark');
+  await shot(page, '07-datasets-dark');
+  await page.getByRole('button', { name: 'Audit' }).click();
+  await expect(page.getByTestId('coming-Audit')).toContainText('Coming with the audit layer');
+  await shot(page, '08-audit-coming-dark');
+
+  // The dataset is really in the vault: listed by the core.
+  const listed = await custos.service.handlers.listDatasets({});
+  expect(listed.datasets.map((d) => d.name)).toEqual(['Cardiology cohort 2024']);
+});
+
+test('a wrong passphrase shows the explained error and the app stays usable', async ({
+  page,
+  custos,
+}) => {
+  await custos.service.handlers.createVault({ passphrase: PASSPHRASE });
+  await custos.service.lock();
+  await page.goto(custos.host.url);
+  await expect(page.getByTestId('unlock')).toBeVisible();
+  await page.getByTestId('unlock-secret').fill('not my passphrase at all');
+  await page.getByTestId('unlock-submit').click();
+  const error = page.getByTestId('error');
+  await expect(error).toHaveAttribute('data-tag', 'WrongPassphrase');
+  await expect(error).toContainText(
+    'That passphrase is not correct. Try again, or use your recovery kit.',
+  );
+  await shot(page, '09-unlock-wrong-passphrase');
+  await page.getByTestId('unlock-secret').fill(PASSPHRASE);
+  await page.getByTestId('unlock-submit').click();
+  await expect(page.getByTestId('datasets-empty')).toBeVisible();
+
+  // Locking from the top bar returns to the unlock screen.
+  await page.getByTestId('lock').click();
+  await expect(page.getByTestId('unlock')).toBeVisible();
+});
+
+test('an unreadable path is explained, not a dead end', async ({ page, custos }) => {
+  await custos.service.handlers.createVault({ passphrase: PASSPHRASE });
+  await page.goto(custos.host.url);
+  await page.getByTestId('import').click();
+  await page.getByTestId('import-path').fill(join(custos.dir, 'missing.csv'));
+  await page.getByTestId('preview').click();
+  await expect(page.getByTestId('error')).toHaveAttribute('data-tag', 'NotFound');
+  await page.getByTestId('import-path').fill(custos.dir);
+  await page.getByTestId('preview').click();
+  await expect(page.getByTestId('error')).toHaveAttribute('data-tag', 'FileUnreadable');
+  await expect(page.getByTestId('error')).toContainText('Custos cannot read that file');
+  await shot(page, '10-import-unreadable');
+});
+
+test('the capability token and Origin checks refuse a foreign page', async ({ page, custos }) => {
+  // Without the token, or with a wrong one, the page says what to do and reaches nothing.
+  await page.goto(custos.host.origin);
+  await expect(page.getByTestId('fatal')).toContainText('without its access token');
+  await page.goto('about:blank');
+  await page.goto(`${custos.host.origin}/#token=${'x'.repeat(43)}`);
+  await expect(page.getByTestId('fatal')).toContainText('refused this page');
+  await shot(page, '11-refused-token');
+
+  // A page from another origin — even one that knows the token — cannot open the API socket.
+  const foreign = createServer((_req, res) => {
+    res
+      .writeHead(200, { 'Content-Type': 'text/html' })
+      .end('<!doctype html><title>elsewhere</title>');
+  });
+  await new Promise<void>((r) => foreign.listen(0, '127.0.0.1', r));
+  try {
+    const { port } = foreign.address() as AddressInfo;
+    await page.goto(`http://127.0.0.1:${port}/`);
+    const api = `${custos.host.origin.replace('http', 'ws')}/api?token=${custos.host.token}`;
+    const outcome = await page.evaluate(
+      (url) =>
+        new Promise<string>((resolve) => {
+          const ws = new WebSocket(url);
+          ws.onopen = () => resolve('open');
+          ws.onerror = () => resolve('refused');
+        }),
+      api,
+    );
+    expect(outcome).toBe('refused');
+  } finally {
+    foreign.close();
+  }
+  // The same socket from the real page opens: the refusal above is the Origin check.
+  await page.goto(custos.host.url);
+  await expect(page.getByTestId('welcome')).toBeVisible();
+});

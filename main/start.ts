@@ -1,0 +1,67 @@
+/**
+ * `npm start`: runs Custos. With an Electron runtime installed, that is the desktop shell; on a
+ * machine without one (CI, servers, these build machines) it starts the loopback web host on
+ * embedded defaults and prints the URL (with its capability token) to open in a browser.
+ *
+ * Environment: CUSTOS_VAULT_DIR (default: the user's data folder), CUSTOS_PORT (default: any free
+ * port), CUSTOS_KDF (`interactive` | `moderate` | `sensitive`, for new vaults).
+ */
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CustosService } from '../app/service/index.ts';
+import { startWebHost } from './web/host.ts';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+function defaultVaultDir(): string {
+  const base =
+    process.platform === 'win32'
+      ? (process.env.APPDATA ?? join(homedir(), 'AppData', 'Roaming'))
+      : process.platform === 'darwin'
+        ? join(homedir(), 'Library', 'Application Support')
+        : (process.env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'));
+  return join(base, 'Custos', 'vault');
+}
+
+const KDFS = ['interactive', 'moderate', 'sensitive'] as const;
+
+async function main(): Promise<void> {
+  const rendererDir = join(ROOT, 'out', 'renderer');
+  if (!existsSync(join(rendererDir, 'index.html'))) {
+    process.stderr.write('custos: the UI is not built yet — run `npm run build:renderer`.\n');
+    process.exit(1);
+  }
+  const kdf = KDFS.find((k) => k === process.env.CUSTOS_KDF);
+  const vaultDir = resolve(process.env.CUSTOS_VAULT_DIR ?? defaultVaultDir());
+  const service = new CustosService({ vaultDir, ...(kdf ? { kdf } : {}) });
+  const port = Number(process.env.CUSTOS_PORT ?? 0);
+  const host = await startWebHost({
+    handlers: service.handlers,
+    events: service,
+    rendererDir,
+    port: Number.isInteger(port) ? port : 0,
+  });
+  process.stdout.write(
+    [
+      'Custos is running (no Electron runtime here: loopback web host).',
+      `Vault folder: ${vaultDir}`,
+      '',
+      `Open: ${host.url}`,
+      '',
+      'The link carries this session’s access token: do not share it. Press Ctrl+C to stop.',
+      '',
+    ].join('\n'),
+  );
+  const stop = (): void => {
+    void host
+      .close()
+      .then(() => service.close())
+      .then(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+await main();

@@ -1,0 +1,119 @@
+import { useQueryClient } from '@tanstack/react-query';
+import type { AppStatus } from '../../../app/api/index.ts';
+import { useApi } from '../api/context.tsx';
+import { ComingSoon } from '../screens/ComingSoon.tsx';
+import { Datasets } from '../screens/Datasets.tsx';
+import { Import } from '../screens/Import.tsx';
+import type { Theme } from './theme.ts';
+import { DevnetBanner, StatusChips, ThemeSwitch } from './TopBar.tsx';
+
+export type Screen = 'datasets' | 'import' | 'audit' | 'compliance' | 'address-book' | 'settings';
+
+const NAV: { id: Screen; label: string }[] = [
+  { id: 'datasets', label: 'Datasets' },
+  { id: 'audit', label: 'Audit' },
+  { id: 'compliance', label: 'Compliance' },
+  { id: 'address-book', label: 'Address book' },
+  { id: 'settings', label: 'Settings' },
+];
+
+export function Shell({
+  status,
+  screen,
+  onNavigate,
+  theme,
+}: {
+  status: AppStatus;
+  screen: Screen;
+  onNavigate: (screen: Screen) => void;
+  theme: Theme;
+}) {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  const current = screen === 'import' ? 'datasets' : screen;
+  return (
+    <div className="app">
+      <a className="skip-link" href="#content">
+        Skip to content
+      </a>
+      {status.network.simulated ? <DevnetBanner /> : null}
+      <header className="topbar">
+        <span className="brand" aria-label="Custos">
+          <span className="brand-mark" aria-hidden="true">
+            ◆
+          </span>{' '}
+          Custos
+        </span>
+        <StatusChips status={status} />
+        <div className="topbar-actions">
+          <ThemeSwitch theme={theme} />
+          <button
+            type="button"
+            className="button button-quiet"
+            data-testid="lock"
+            onClick={() => {
+              void api.lock({}).then(() => queryClient.invalidateQueries({ queryKey: ['status'] }));
+            }}
+          >
+            Lock vault
+          </button>
+        </div>
+      </header>
+      <div className="body">
+        <nav className="sidenav" aria-label="Main">
+          <ul>
+            {NAV.map((item) => (
+              <li key={item.id}>
+                <button
+                  type="button"
+                  className="nav-item"
+                  aria-current={current === item.id ? 'page' : undefined}
+                  onClick={() => onNavigate(item.id)}
+                >
+                  {item.label}
+                </button>
+              </li>
+            ))}
+          </ul>
+          <p className="sidenav-foot">Locks after {status.autoLockMinutes} min idle</p>
+        </nav>
+        <main id="content" className="content" tabIndex={-1}>
+          {screen === 'datasets' ? <Datasets onImport={() => onNavigate('import')} /> : null}
+          {screen === 'import' ? <Import onDone={() => onNavigate('datasets')} /> : null}
+          {screen === 'audit' ? (
+            <ComingSoon
+              title="Audit"
+              arrives="with the audit layer"
+              what="Every grant, revocation and enclave run on your datasets will be listed here, with filters, a runs-per-day chart and the full evidence of each event, checked against the chain."
+              meanwhile="Nothing has been shared yet: imported datasets stay encrypted on this computer."
+            />
+          ) : null}
+          {screen === 'compliance' ? (
+            <ComingSoon
+              title="Compliance"
+              arrives="with usage proofs"
+              what="You will choose datasets and a period, export a proof bundle with a PDF summary for your auditor, and verify any bundle by dropping it here."
+              meanwhile="There is no usage to report yet."
+            />
+          ) : null}
+          {screen === 'address-book' ? (
+            <ComingSoon
+              title="Address book"
+              arrives="with the chain layer"
+              what="Give research labs, their accounts and their enclave applications names you recognise — every screen will then show “Oncology Lab, Univ. of Lyon” instead of an address."
+              meanwhile="You will add your first entry when you grant access to a dataset."
+            />
+          ) : null}
+          {screen === 'settings' ? (
+            <ComingSoon
+              title="Settings"
+              arrives="as each layer lands"
+              what="Network profiles, IPFS storage with live health, your Ledger, the enclave trust policy, and backups."
+              meanwhile={`This window locks the vault after ${status.autoLockMinutes} minutes without activity. The vault is on the development network.`}
+            />
+          ) : null}
+        </main>
+      </div>
+    </div>
+  );
+}

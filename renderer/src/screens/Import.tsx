@@ -1,0 +1,340 @@
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useEffect, useState } from 'react';
+import type { ImportJob, ImportPreview, ImportStage } from '../../../app/api/index.ts';
+import { ApiCallError } from '../api/client.ts';
+import { useApi } from '../api/context.tsx';
+import { ErrorNote } from '../components/ErrorNote.tsx';
+import { formatBytes, formatCount, formatDuration, formatRate } from '../components/format.ts';
+
+const STAGES: { id: ImportStage; label: string }[] = [
+  { id: 'checking', label: 'Checking the file' },
+  { id: 'encrypting', label: 'Encrypting' },
+  { id: 'indexing', label: 'Saving to the vault' },
+];
+const LATER = [
+  { label: 'Publishing to IPFS', arrives: 'arrives with the IPFS layer' },
+  { label: 'Registering on the network', arrives: 'arrives with the chain layer' },
+];
+
+function nameFrom(sourceName: string): string {
+  const base = sourceName
+    .replace(/\.[^.]+$/, '')
+    .replace(/[_-]+/g, ' ')
+    .trim();
+  return base.charAt(0).toUpperCase() + base.slice(1);
+}
+
+function Progress({ job, onCancel }: { job: ImportJob; onCancel: () => void }) {
+  const current = STAGES.findIndex((s) => s.id === job.stage);
+  const fraction = job.bytesTotal > 0 ? job.bytesDone / job.bytesTotal : 0;
+  return (
+    <div data-testid="import-progress" data-state={job.state} data-stage={job.stage}>
+      <ol className="stages">
+        {STAGES.map((s, i) => {
+          const state =
+            job.state === 'done' || i < current ? 'done' : i === current ? 'active' : 'todo';
+          return (
+            <li
+              key={s.id}
+              className={`stage stage-${state}`}
+              aria-current={state === 'active' ? 'step' : undefined}
+            >
+              <span className="stage-mark" aria-hidden="true">
+                {state === 'done' ? '✓' : state === 'active' ? '●' : '○'}
+              </span>
+              {s.label}
+              <span className="visually-hidden">
+                {state === 'done' ? ' (done)' : state === 'active' ? ' (in progress)' : ' (to do)'}
+              </span>
+            </li>
+          );
+        })}
+        {LATER.map((s) => (
+          <li key={s.label} className="stage stage-later">
+            <span className="stage-mark" aria-hidden="true">
+              ·
+            </span>
+            {s.label} <span className="muted">— {s.arrives}</span>
+          </li>
+        ))}
+      </ol>
+      {job.state === 'running' ? (
+        <>
+          <progress
+            className="bar"
+            max={1}
+            value={fraction}
+            aria-label={`${STAGES[current]?.label ?? 'Import'} progress`}
+          />
+          <p className="progress-text" aria-live="polite">
+            {formatBytes(job.bytesDone)}
+            {job.bytesTotal > 0 ? ` of ${formatBytes(job.bytesTotal)}` : ''}
+            {job.bytesPerSecond > 0 ? ` · ${formatRate(job.bytesPerSecond)}` : ''}
+            {job.etaSeconds !== null ? ` · about ${formatDuration(job.etaSeconds)} left` : ''}
+          </p>
+          <button type="button" className="button" onClick={onCancel} data-testid="cancel-import">
+            Cancel import
+          </button>
+        </>
+      ) : null}
+    </div>
+  );
+}
+
+export function Import({ onDone }: { onDone: () => void }) {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  const [path, setPath] = useState('');
+  const [name, setName] = useState('');
+  const [description, setDescription] = useState('');
+  const [job, setJob] = useState<ImportJob | null>(null);
+
+  const preview = useMutation({
+    mutationFn: () => api.previewImport({ path: path.trim() }),
+    onSuccess: (p: ImportPreview) => setName((n) => n || nameFrom(p.sourceName)),
+  });
+  const start = useMutation({
+    mutationFn: () => api.startImport({ path: path.trim(), name: name.trim(), description }),
+    onSuccess: async ({ jobId }) => setJob(await api.getImport({ jobId })),
+  });
+  const jobId = job?.jobId;
+
+  useEffect(() => {
+    if (!jobId) return;
+    const apply = (next: ImportJob) => {
+      if (next.jobId !== jobId) return;
+      setJob(next);
+      if (next.state === 'done') void queryClient.invalidateQueries({ queryKey: ['datasets'] });
+    };
+    const off = api.on('importProgress', apply);
+    // An event sent before this subscription would be missed: read the job once more.
+    api.getImport({ jobId }).then(apply, () => undefined);
+    return off;
+  }, [api, jobId, queryClient]);
+
+  const p = preview.data;
+  const restart = () => {
+    setJob(null);
+    start.reset();
+  };
+
+  if (job) {
+    return (
+      <section className="screen" aria-labelledby="screen-title">
+        <h1 id="screen-title">Importing “{name}”</h1>
+        <Progress job={job} onCancel={() => void api.cancelImport({ jobId: job.jobId })} />
+        {job.state === 'done' ? (
+          <div className="note note-ok" role="status" data-testid="import-done">
+            <span className="note-icon" aria-hidden="true">
+              ✓
+            </span>
+            <div>
+              <strong className="note-title">“{name}” is encrypted in your vault.</strong>
+              <p className="note-text">
+                Next: grant a research lab’s enclave access to it. Granting access arrives with the
+                chain layer — the button below will open the grant wizard then.
+              </p>
+              <div className="actions">
+                <button
+                  type="button"
+                  className="button button-primary"
+                  disabled
+                  aria-describedby="grant-later"
+                >
+                  Grant access
+                </button>
+                <button type="button" className="button" onClick={onDone} data-testid="to-datasets">
+                  See your datasets
+                </button>
+              </div>
+              <p id="grant-later" className="muted small">
+                Not available yet: grants are signed on your Ledger and recorded on the network,
+                which this version does not connect to.
+              </p>
+            </div>
+          </div>
+        ) : null}
+        {job.state === 'cancelled' || job.state === 'failed' ? (
+          <div data-testid="import-stopped">
+            {job.state === 'failed' && job.error ? (
+              <ErrorNote error={new ApiCallError(job.error)} title="The import stopped" />
+            ) : (
+              <div className="note" role="status">
+                <div>
+                  <strong className="note-title">Import cancelled.</strong>
+                </div>
+              </div>
+            )}
+            <p data-testid="import-outcome">{job.outcome}</p>
+            <div className="actions">
+              <button type="button" className="button button-primary" onClick={restart}>
+                Try again
+              </button>
+              <button type="button" className="button" onClick={onDone}>
+                Back to datasets
+              </button>
+            </div>
+          </div>
+        ) : null}
+      </section>
+    );
+  }
+
+  return (
+    <section className="screen" aria-labelledby="screen-title">
+      <h1 id="screen-title">Import a dataset</h1>
+      <p className="lead">
+        Custos encrypts the file on this computer and keeps its key in your vault. The original file
+        is only read — never changed, moved or uploaded.
+      </p>
+      <form
+        className="panel"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (path.trim()) preview.mutate();
+        }}
+      >
+        <h2>1. Choose the file</h2>
+        <label className="field">
+          <span className="field-label">Full path of the file</span>
+          <span className="field-help" id="path-help">
+            For example /home/steward/exports/cardiology-2024.csv. CSV files get a preview of their
+            columns and records; any other file is imported as is.
+          </span>
+          <div className="field-row">
+            <input
+              value={path}
+              onChange={(e) => {
+                setPath(e.target.value);
+                preview.reset();
+              }}
+              spellCheck={false}
+              aria-describedby="path-help"
+              data-testid="import-path"
+              className="mono grow"
+            />
+            <button
+              type="submit"
+              className="button"
+              disabled={!path.trim() || preview.isPending}
+              data-testid="preview"
+            >
+              {preview.isPending ? 'Reading…' : 'Preview'}
+            </button>
+          </div>
+        </label>
+        <ErrorNote error={preview.error} title="Custos could not read this file" />
+      </form>
+
+      {p ? (
+        <>
+          <div className="panel" data-testid="import-preview">
+            <h2>2. Check what is inside</h2>
+            <dl className="facts">
+              <div>
+                <dt>File</dt>
+                <dd className="mono">{p.sourceName}</dd>
+              </div>
+              <div>
+                <dt>Size</dt>
+                <dd>{formatBytes(p.sizeBytes)}</dd>
+              </div>
+              <div>
+                <dt>Records</dt>
+                <dd data-testid="preview-records">
+                  {p.recordCount === null
+                    ? 'not a table'
+                    : `${p.truncated ? 'at least ' : ''}${formatCount(p.recordCount)}`}
+                </dd>
+              </div>
+              <div>
+                <dt>Columns</dt>
+                <dd>{p.format === 'csv' ? formatCount(p.columns.length) : '—'}</dd>
+              </div>
+            </dl>
+            {p.format === 'csv' && p.columns.length > 0 ? (
+              <div
+                className="table-scroll"
+                tabIndex={0}
+                aria-label="Columns with redacted sample values"
+              >
+                <table className="table table-compact">
+                  <caption>
+                    Sample values are masked to their shape (letters → x, digits → 9): no patient
+                    data is shown.
+                  </caption>
+                  <thead>
+                    <tr>
+                      {p.columns.map((c, i) => (
+                        <th key={i} scope="col">
+                          {c}
+                        </th>
+                      ))}
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {p.redactedSamples.map((row, r) => (
+                      <tr key={r}>
+                        {p.columns.map((_, i) => (
+                          <td key={i} className="mono">
+                            {row[i] ?? ''}
+                          </td>
+                        ))}
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            ) : null}
+          </div>
+          <form
+            className="panel"
+            onSubmit={(e) => {
+              e.preventDefault();
+              if (name.trim()) start.mutate();
+            }}
+          >
+            <h2>3. Describe it</h2>
+            <label className="field">
+              <span className="field-label">Name</span>
+              <span className="field-help">
+                What you and your colleagues call it, e.g. “Cardiology cohort 2024”.
+              </span>
+              <input
+                value={name}
+                onChange={(e) => setName(e.target.value)}
+                maxLength={200}
+                data-testid="import-name"
+                required
+              />
+            </label>
+            <label className="field">
+              <span className="field-label">Description (optional)</span>
+              <textarea
+                value={description}
+                onChange={(e) => setDescription(e.target.value)}
+                maxLength={2000}
+                rows={3}
+                data-testid="import-description"
+              />
+            </label>
+            <ErrorNote error={start.error} title="The import could not start" />
+            <div className="actions">
+              <button
+                type="submit"
+                className="button button-primary"
+                disabled={!name.trim() || start.isPending}
+                data-testid="start-import"
+              >
+                Encrypt and import
+              </button>
+              <button type="button" className="button" onClick={onDone}>
+                Cancel
+              </button>
+            </div>
+          </form>
+        </>
+      ) : null}
+    </section>
+  );
+}
