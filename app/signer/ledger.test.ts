@@ -19,7 +19,7 @@ import {
   type EmulatorOptions,
   type Prompt,
 } from './emulator/index.ts';
-import { LedgerSigner, type LedgerSignerOptions } from './ledger.ts';
+import { LedgerSigner, lostBySlicing, type LedgerSignerOptions } from './ledger.ts';
 import { MAIL_EXAMPLE } from './mail.ts';
 
 const MAIL_TYPES = { Person: [...MAIL_EXAMPLE.types.Person], Mail: [...MAIL_EXAMPLE.types.Mail] };
@@ -490,5 +490,25 @@ describe('LedgerSigner over the APDU emulator', () => {
       'deadline',
     ]);
     expect(shown.find((f) => f.label === 'maxRuns')?.value).toBe('3');
+  });
+
+  it('a string hw-app-eth cannot slice (254 bytes) goes to the hashed path, said so', async () => {
+    expect([253, 254, 300, 509, 510, 511].map(lostBySlicing)).toEqual([
+      false,
+      true,
+      false,
+      true,
+      true,
+      false,
+    ]);
+    const { ledger, account } = setup({ blindSigning: true });
+    const types = { Note: [{ name: 'text', type: 'string' }] };
+    const domain = { name: 'Custos', chainId: 1 };
+    for (const length of [253, 254, 300]) {
+      const message = { text: 'a'.repeat(length) };
+      const signature = await ledger.signTypedData(domain, types, message);
+      expect(verifyTypedData(domain, types, message, signature)).toBe(account);
+      expect(ledger.lastTypedData?.display).toBe(length === 254 ? 'hashes' : 'fields');
+    }
   });
 });

@@ -1,5 +1,6 @@
 import {
   getAddress,
+  getBytes,
   hexlify,
   Signature,
   Transaction,
@@ -7,6 +8,7 @@ import {
   toUtf8Bytes,
   type TransactionLike,
   type TypedDataDomain,
+  type TypedDataField,
 } from 'ethers';
 import { CustosError, isCustosError } from '../errors/index.ts';
 import {
@@ -69,6 +71,33 @@ function versionAtLeast(version: string, min: readonly [number, number, number])
     if (a !== b) return a > b;
   }
   return true;
+}
+
+/**
+ * hw-app-eth 7.9 sends a string/bytes value of n bytes (n + 2 with its length prefix) in
+ * ceil((n + 2) / 256) slices of 255 bytes, which drops the tail when n + 2 > 255 · slices
+ * (n = 254, 509, 510, …): the device then refuses the value. Such messages go to the hashed path.
+ */
+export function lostBySlicing(byteLength: number): boolean {
+  const n = byteLength + 2;
+  return n > 255 * Math.ceil(n / 256);
+}
+
+function longestUnsendableField(
+  domain: TypedDataDomain,
+  types: Record<string, TypedDataField[]>,
+  message: Record<string, unknown>,
+): number | null {
+  const lengths: number[] = [domain.name, domain.version]
+    .filter((v): v is string => typeof v === 'string')
+    .map((v) => toUtf8Bytes(v).length);
+  TypedDataEncoder.from(types).visit(message, (type, value: unknown): unknown => {
+    if (type === 'string' && typeof value === 'string') lengths.push(toUtf8Bytes(value).length);
+    if (type === 'bytes') lengths.push(getBytes(value as string).length);
+    return value;
+  });
+  const bad = lengths.filter(lostBySlicing);
+  return bad.length > 0 ? Math.max(...bad) : null;
 }
 
 function statusOf(error: unknown): number | null {
@@ -176,8 +205,11 @@ export class LedgerSigner implements Signer {
       const mutableTypes = Object.fromEntries(Object.entries(types).map(([k, v]) => [k, [...v]]));
       const payload: unknown = TypedDataEncoder.getPayload(domain, mutableTypes, message);
       let reason: string;
+      const unsendable = longestUnsendableField(domain, mutableTypes, message);
       if (!versionAtLeast(session.appVersion, EIP712_FULL_MIN_VERSION)) {
         reason = `Ethereum app ${session.appVersion} cannot show typed-data fields (needs ${EIP712_FULL_MIN_VERSION.join('.')})`;
+      } else if (unsendable !== null) {
+        reason = `a ${unsendable}-byte field cannot be sent to the Ledger field by field`;
       } else {
         this.machine.dispatch({ type: 'awaiting-user', action, display: 'fields' });
         try {
