@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { runDemo } from './story.ts';
-import { SYNTHETIC_COLUMNS, syntheticPatientsCsv } from './synthetic.ts';
+import { SYNTHETIC_COLUMNS, syntheticPatientsCsv } from '../synthetic/index.ts';
 
 let dir: string | undefined;
 afterAll(() => (dir ? rm(dir, { recursive: true, force: true }) : undefined));

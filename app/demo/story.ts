@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { decryptFile, encryptFile, sodium } from '../crypto/index.ts';
 import { CustosError, explain } from '../errors/index.ts';
 import { Vault } from '../vault/index.ts';
-import { syntheticPatientsCsv } from './synthetic.ts';
+import { syntheticPatientsCsv } from '../synthetic/index.ts';
 
 export interface DemoOptions {
   /** Keep every artifact here; otherwise a temporary folder, removed at the end. */
