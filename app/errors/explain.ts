@@ -108,6 +108,8 @@ const SENTENCES: Record<ErrorTag, string> = {
   ReportDataMismatch:
     'The enclave’s attestation is not bound to its key and challenge. No key was released.',
   KeyReleaseRefused: 'The key was not released: the request did not meet the dataset’s policy.',
+  MalformedRecord:
+    'A record in the dataset is not valid FHIR R4 or CSV (see the line named). The run stopped; no result was produced.',
   ProofInvalid: 'This usage proof does not verify. See the failed checks.',
   BundleMalformed: 'This file is not a valid usage-proof bundle.',
   JournalBroken: 'The key-release journal’s hash chain is broken: entries were changed or removed.',

@@ -88,6 +88,7 @@ export const ERROR_TAGS = [
   'ChallengeExpired',
   'ReportDataMismatch',
   'KeyReleaseRefused',
+  'MalformedRecord',
   // audit and proofs
   'ProofInvalid',
   'BundleMalformed',
