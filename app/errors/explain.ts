@@ -64,6 +64,8 @@ const SENTENCES: Record<ErrorTag, string> = {
     'The network asked for a higher fee than was offered. Retry; Custos will offer the current fee.',
   NonceTooLow:
     'The sending account already used that transaction number (another app or a retry sent one). Retry.',
+  InsufficientFunds:
+    'The account sending this transaction has too little ETH for the network fee. Top it up and retry.',
   ReorgTooDeep:
     'The network rewrote history deeper than Custos waits for. Raise the confirmations in Settings → Network and re-sync.',
   NotOwner: 'Only the dataset’s owner account can do this. Connect the owner’s Ledger.',
@@ -103,6 +105,8 @@ const SENTENCES: Record<ErrorTag, string> = {
     'Simulated enclaves are accepted only on the development network. No key was released.',
   CollateralUnavailable:
     'Intel’s verification data could not be fetched. Check the PCCS setting and retry.',
+  CollateralExpired:
+    'Intel’s verification data is out of date or not yet valid. Refresh it and retry. No key was released.',
   ChallengeUnknown: 'The enclave answered a challenge Custos did not issue. No key was released.',
   ChallengeExpired: 'The enclave answered too late. It must request a new challenge.',
   ReportDataMismatch:
