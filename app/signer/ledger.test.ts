@@ -13,27 +13,23 @@ import { custosDomain, digestOf, typedData } from '../chain/eip712.ts';
 import { isCustosError } from '../errors/index.ts';
 import type { DeviceState } from './device-state.ts';
 import {
-  EmulatorTransport,
+  emulatedLedgerSigner,
   LedgerEmulator,
   SPECULOS_SEED,
   type EmulatorOptions,
   type Prompt,
 } from './emulator/index.ts';
-import { LedgerSigner, lostBySlicing, type LedgerSignerOptions } from './ledger.ts';
+import { lostBySlicing, type LedgerSignerOptions } from './ledger.ts';
 import { MAIL_EXAMPLE } from './mail.ts';
 
 const MAIL_TYPES = { Person: [...MAIL_EXAMPLE.types.Person], Mail: [...MAIL_EXAMPLE.types.Mail] };
 
 /** A LedgerSigner wired to an emulated device, recording every state it passes through. */
 function setup(device: Partial<EmulatorOptions> = {}, signer: Partial<LedgerSignerOptions> = {}) {
-  const emulator = new LedgerEmulator({ mnemonic: SPECULOS_SEED, ...device });
-  const ledger = new LedgerSigner({
-    openTransport: () =>
-      emulator.state.power === 'on'
-        ? Promise.resolve(new EmulatorTransport(emulator))
-        : Promise.reject(new Error('no device')),
-    ...signer,
-  });
+  const { device: emulator, signer: ledger } = emulatedLedgerSigner(
+    { mnemonic: SPECULOS_SEED, ...device },
+    signer,
+  );
   const states: DeviceState[] = [];
   ledger.onState((s) => states.push(s));
   const statuses = (): string[] =>
