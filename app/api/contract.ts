@@ -51,6 +51,8 @@ export const AppStatus = z.object({
     .int()
     .min(1)
     .max(24 * 60),
+  /** "Remember on this device" (OS keychain through Electron safeStorage): possible, and set. */
+  remember: z.object({ available: z.boolean(), enabled: z.boolean() }),
 });
 
 export const Dataset = z.object({
@@ -127,7 +129,14 @@ export const METHODS = {
       recoveryKitText: text(4000),
     }),
   },
-  unlock: { input: z.object({ passphrase }).strict(), output: Done },
+  unlock: {
+    input: z.object({ passphrase, remember: z.boolean().optional() }).strict(),
+    output: Done,
+  },
+  /** Unlocks with the passphrase remembered in the OS keychain (when `remember.enabled`). */
+  unlockRemembered: { input: Empty, output: Done },
+  /** Removes the remembered passphrase from this device. */
+  forgetDevice: { input: Empty, output: Done },
   unlockWithRecoveryKey: { input: z.object({ recoveryKey: text(200) }).strict(), output: Done },
   lock: { input: Empty, output: Done },
   /** Tells the core the user is active (resets the idle auto-lock). */

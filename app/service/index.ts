@@ -1,2 +1,3 @@
 export { APP_VERSION, CustosService, type ServiceOptions } from './service.ts';
 export { redactValue, scanCsvText } from './csv.ts';
+export type { RememberStore } from './remember.ts';

@@ -185,3 +185,45 @@ describe('import', () => {
     expect((value(await call('listDatasets')) as { datasets: unknown[] }).datasets).toEqual([]);
   });
 });
+
+describe('remember on this device', () => {
+  it('remembers the passphrase only when asked, unlocks with it, and forgets it', async () => {
+    let saved: string | null = null;
+    const store = {
+      available: () => true,
+      load: () => Promise.resolve(saved),
+      save: (p: string) => Promise.resolve(void (saved = p)),
+      clear: () => Promise.resolve(void (saved = null)),
+    };
+    await service.close();
+    service = new CustosService({
+      vaultDir: join(dir, 'vault'),
+      kdf: 'interactive',
+      remember: store,
+    });
+    value(await call('createVault', { passphrase: PASS }));
+    value(await call('lock'));
+    expect(value(await call('getStatus'))).toMatchObject({
+      remember: { available: true, enabled: false },
+    });
+    value(await call('unlock', { passphrase: PASS }));
+    expect(saved).toBeNull();
+    value(await call('lock'));
+    value(await call('unlock', { passphrase: PASS, remember: true }));
+    expect(saved).toBe(PASS);
+    value(await call('lock'));
+    value(await call('unlockRemembered'));
+    expect(value(await call('getStatus'))).toMatchObject({
+      vault: 'unlocked',
+      remember: { enabled: true },
+    });
+    value(await call('forgetDevice'));
+    value(await call('lock'));
+    const again = await call('unlockRemembered');
+    expect(again.ok ? 'ok' : again.error.tag).toBe('NotFound');
+  });
+
+  it('is not offered when the host has no keychain', async () => {
+    expect(value(await call('getStatus'))).toMatchObject({ remember: { available: false } });
+  });
+});

@@ -22,6 +22,7 @@ import { CustosError, fromFsError } from '../errors/index.ts';
 import { Vault, vaultExists, type KdfPreset } from '../vault/index.ts';
 import { readDatasetsIndex, writeDatasetsIndex } from './datasets-index.ts';
 import { checkSource, formatOf, previewSource } from './import-file.ts';
+import type { RememberStore } from './remember.ts';
 
 export const APP_VERSION = '0.1.0';
 const PROGRESS_INTERVAL_MS = 100;
@@ -33,6 +34,8 @@ export interface ServiceOptions {
   readonly kdf?: KdfPreset;
   /** Minutes of inactivity before the vault locks itself (default 10). */
   readonly autoLockMinutes?: number;
+  /** The OS keychain store for "remember on this device", when the host has one. */
+  readonly remember?: RememberStore;
 }
 
 type Listener = <E extends EventName>(event: E, payload: EventPayload<E>) => void;
@@ -66,8 +69,31 @@ export class CustosService {
     this.handlers = {
       getStatus: () => this.#status(),
       createVault: ({ passphrase }) => this.#createVault(passphrase),
-      unlock: async ({ passphrase }) => {
+      unlock: async ({ passphrase, remember }) => {
         this.#setVault(await Vault.open(this.#dir, passphrase, this.#vaultOptions()));
+        const store = this.#rememberStore();
+        if (remember === true && store) await store.save(passphrase);
+        if (remember === false && store) await store.clear();
+        if (remember !== undefined) await this.#emitStatus();
+        return {};
+      },
+      unlockRemembered: async () => {
+        const store = this.#rememberStore();
+        const passphrase = store ? await store.load() : null;
+        if (!store || passphrase === null)
+          throw new CustosError('NotFound', 'no passphrase is remembered on this device');
+        try {
+          this.#setVault(await Vault.open(this.#dir, passphrase, this.#vaultOptions()));
+        } catch (error) {
+          // Changed elsewhere since it was remembered: forget it, so the next attempt asks.
+          if (error instanceof CustosError && error.tag === 'WrongPassphrase') await store.clear();
+          throw error;
+        }
+        return {};
+      },
+      forgetDevice: async () => {
+        await this.#options.remember?.clear();
+        await this.#emitStatus();
         return {};
       },
       unlockWithRecoveryKey: async ({ recoveryKey }) => {
@@ -199,6 +225,10 @@ export class CustosService {
       },
       device: { state: 'not-configured', label: 'No signer set up' },
       autoLockMinutes: this.#autoLockMinutes,
+      remember: {
+        available: this.#rememberStore() !== null,
+        enabled: exists && (await this.#options.remember?.load().then((p) => p !== null)) === true,
+      },
     };
   }
 
@@ -210,6 +240,11 @@ export class CustosService {
     const kit = await vault.createRecoveryKit();
     this.#setVault(vault);
     return { vaultId: kit.vaultId, recoveryKey: kit.key, recoveryKitText: kit.text };
+  }
+
+  #rememberStore(): RememberStore | null {
+    const store = this.#options.remember;
+    return store?.available() ? store : null;
   }
 
   #job(jobId: string): Job {

@@ -34,6 +34,8 @@ const METHOD_NAMES = {
   getStatus: true,
   createVault: true,
   unlock: true,
+  unlockRemembered: true,
+  forgetDevice: true,
   unlockWithRecoveryKey: true,
   lock: true,
   touch: true,

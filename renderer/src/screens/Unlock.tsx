@@ -11,11 +11,18 @@ export function Unlock({ status, theme }: { status: AppStatus; theme: Theme }) {
   const queryClient = useQueryClient();
   const [mode, setMode] = useState<'passphrase' | 'recovery'>('passphrase');
   const [secret, setSecret] = useState('');
+  const [remember, setRemember] = useState(false);
   const unlock = useMutation({
     mutationFn: () =>
       mode === 'passphrase'
-        ? api.unlock({ passphrase: secret })
+        ? api.unlock(
+            status.remember.available ? { passphrase: secret, remember } : { passphrase: secret },
+          )
         : api.unlockWithRecoveryKey({ recoveryKey: secret }),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: ['status'] }),
+  });
+  const remembered = useMutation({
+    mutationFn: () => api.unlockRemembered({}),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: ['status'] }),
   });
   return (
@@ -29,6 +36,21 @@ export function Unlock({ status, theme }: { status: AppStatus; theme: Theme }) {
         <p className="muted">
           The vault locks itself after {status.autoLockMinutes} minutes without activity.
         </p>
+        {status.remember.enabled && mode === 'passphrase' ? (
+          <div className="panel-quiet">
+            <button
+              type="button"
+              className="button button-primary"
+              onClick={() => remembered.mutate()}
+              disabled={remembered.isPending}
+              data-testid="unlock-remembered"
+            >
+              Unlock with this device’s keychain
+            </button>
+            <ErrorNote error={remembered.error} />
+            <p className="muted small">Or type the passphrase:</p>
+          </div>
+        ) : null}
         <form
           onSubmit={(e) => {
             e.preventDefault();
@@ -49,6 +71,23 @@ export function Unlock({ status, theme }: { status: AppStatus; theme: Theme }) {
               autoFocus
             />
           </label>
+          {status.remember.available && mode === 'passphrase' ? (
+            <label className="check">
+              <input
+                type="checkbox"
+                checked={remember}
+                onChange={(e) => setRemember(e.target.checked)}
+                data-testid="remember"
+              />
+              <span>
+                Remember on this device
+                <span className="field-help">
+                  Kept encrypted by your operating system’s keychain. Anyone who can log in to this
+                  computer account can then unlock the vault.
+                </span>
+              </span>
+            </label>
+          ) : null}
           <ErrorNote error={unlock.error} />
           <button
             type="submit"
