@@ -6,7 +6,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CustosError } from '../errors/index.ts';
 import { DEVNET_KEYS, startDevnet, type Devnet } from './devnet.ts';
 import type { RegistryEvent } from './events.ts';
-import { FileCursorStore, MemoryCursorStore, RegistryIndexer } from './indexer.ts';
+import {
+  FileCursorStore,
+  MemoryCursorStore,
+  RegistryIndexer,
+  type CursorStore,
+} from './indexer.ts';
 import { RegistryClient } from './registry.ts';
 
 const h = (s: string): string => keccak256(toUtf8Bytes(s));
@@ -34,7 +39,7 @@ describe('RegistryIndexer on anvil', () => {
     });
     return grantId;
   };
-  const indexer = (store = new MemoryCursorStore()): RegistryIndexer =>
+  const indexer = (store: CursorStore = new MemoryCursorStore()): RegistryIndexer =>
     new RegistryIndexer({
       provider: devnet.provider,
       registry: devnet.registry,
