@@ -28,9 +28,17 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'print the IPFS CID of a file (as kubo)',
     load: async () => (await import('./commands/cid.ts')).cid,
   },
+  ipfs: {
+    summary: 'the vault’s IPFS node: add, cat, verify, pin, push to kubo, pinning services',
+    load: async () => (await import('./commands/ipfs.ts')).ipfs,
+  },
   demo: {
     summary: 'run the whole story on embedded defaults',
     load: async () => (await import('./commands/demo.ts')).demo,
+  },
+  chain: {
+    summary: 'the chain: `chain devnet` starts the embedded development chain',
+    load: async () => (await import('./commands/chain.ts')).chain,
   },
   dev: {
     summary: 'developer tools (dev apdu: talk to an emulated Ledger)',
