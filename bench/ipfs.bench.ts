@@ -29,10 +29,11 @@ async function inChild(
   what: 'add' | 'cid',
   file: string,
   folder: string,
-): Promise<{ seconds: number; maxRssKiB: number; cid: string }> {
+): Promise<{ seconds: number; baseRssKiB: number; maxRssKiB: number; cid: string }> {
   const ipfs = pathToFileURL(join(import.meta.dirname, '..', 'app', 'ipfs', 'index.ts')).href;
   const code = `
     const m = await import(${JSON.stringify(ipfs)});
+    const baseRssKiB = process.memoryUsage().rss / 1024;
     const t0 = performance.now();
     let cid;
     if (${JSON.stringify(what)} === 'add') {
@@ -43,11 +44,12 @@ async function inChild(
       cid = await m.cidOfFile(${JSON.stringify(file)});
     }
     const seconds = (performance.now() - t0) / 1000;
-    console.log(JSON.stringify({ seconds, maxRssKiB: process.resourceUsage().maxRSS, cid: cid.toString() }));
+    console.log(JSON.stringify({ seconds, baseRssKiB, maxRssKiB: process.resourceUsage().maxRSS, cid: cid.toString() }));
   `;
   const out = await run(process.execPath, ['--input-type=module', '-e', code]);
   return JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as {
     seconds: number;
+    baseRssKiB: number;
     maxRssKiB: number;
     cid: string;
   };
@@ -152,16 +154,19 @@ export const benchmark: Benchmark = {
       ctx.log(`kubo comparison skipped: ${(error as Error).message}`);
     }
     const rssMiB = add.maxRssKiB / 1024;
+    // Loading Node + libp2p/Helia alone takes ~180 MiB; what the add itself adds is the growth.
+    const growthMiB = (add.maxRssKiB - add.baseRssKiB) / 1024;
     return [
       ...kubo,
       figure('ipfs add 1 GiB (CIDv1, kubo layout, fs blockstore)', add.seconds),
       figure('CID of 1 GiB, nothing stored (custos cid)', cidOnly.seconds),
+      { name: 'peak RSS of the add process (1 GiB file)', value: rssMiB, unit: 'MiB' },
       {
-        name: 'peak RSS of the add process (1 GiB file)',
-        value: rssMiB,
+        name: 'peak RSS growth during the 1 GiB add (above the loaded process)',
+        value: growthMiB,
         unit: 'MiB',
-        goal: '≤ 256 MiB (constant memory)',
-        pass: rssMiB <= 256,
+        goal: '≤ 64 MiB (constant memory)',
+        pass: growthMiB <= 64,
       },
       { name: 'peak RSS of custos cid (1 GiB file)', value: cidOnly.maxRssKiB / 1024, unit: 'MiB' },
     ];
