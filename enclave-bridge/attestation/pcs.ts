@@ -4,11 +4,12 @@
  * Nothing fetched is trusted: the verifier authenticates every part (signatures, chains, CRLs), so
  * a cache file or a PCCS can at worst make verification fail, never make it pass.
  */
+import { X509Certificate } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import dcap from '@phala/dcap-qvl';
 import { CustosError, isCustosError } from '../../app/errors/index.ts';
-import { collateralValidUntil, parseCollateral } from './collateral.ts';
+import { collateralValidUntil, parseCollateral, pemCertificates } from './collateral.ts';
 import type { CollateralSource, QuoteCollateral } from './types.ts';
 
 export const INTEL_PCS_URL = 'https://api.trustedservices.intel.com';
@@ -119,12 +120,21 @@ export class PcsCollateralSource implements CollateralSource {
     try {
       const parsed = dcap.Quote.parse(Buffer.from(quote));
       fmspc = Buffer.from(dcap.intel.getFmspc(parsed)).toString('hex').toUpperCase();
-      ca = dcap.intel.getCa(parsed);
+      const [leaf] = pemCertificates(Buffer.from(parsed.rawCertChain()).toString('latin1'));
+      // dcap-qvl's own getCa falls back to "processor" when it cannot read the issuer; decide here.
+      const issuer = leaf ? new X509Certificate(leaf).issuer : '';
+      if (/CN=Intel SGX PCK Platform CA/.test(issuer)) ca = 'platform';
+      else if (/CN=Intel SGX PCK Processor CA/.test(issuer)) ca = 'processor';
+      else throw new Error(`unknown PCK certificate issuer "${issuer}"`);
       tee = parsed.header.isSgx() ? 'sgx' : 'tdx';
     } catch (error) {
-      throw new CustosError('AttestationInvalid', 'cannot read the platform (FMSPC) of the quote', {
-        cause: error,
-      });
+      throw new CustosError(
+        'AttestationInvalid',
+        'cannot read the platform (FMSPC, PCK CA) of the quote',
+        {
+          cause: error,
+        },
+      );
     }
     const key = `${tee}-${ca}-${fmspc}`.replace(/[^A-Za-z0-9-]/g, '_');
     const cached = this.#memory.get(key) ?? (await this.#readDisk(key));
