@@ -6,9 +6,11 @@
  * the contract's type hashes equal the ones computed from here). See docs/eip712.md.
  *
  * Conventions:
- * - every owner message carries `nonce` (the signer's sequential nonce, `nonces(owner)` on the
- *   contract: each signature is usable once, in order) and `deadline` (unix seconds; the contract
- *   rejects it when `block.timestamp > deadline`);
+ * - every owner message carries `nonce` and `deadline` (unix seconds; the contract rejects it when
+ *   `block.timestamp > deadline`). The nonce is sequential, so each signature is usable once, in
+ *   order: for RegisterDataset it is the owner's account nonce (`nonces(owner)`); for every other
+ *   message it is the dataset's nonce (`datasetNonce(datasetId)`, the grant's dataset for Revoke),
+ *   so messages about different datasets do not wait on each other;
  * - the domain binds chain id and contract address, so a signature for one chain or one
  *   deployment fails on another;
  * - ids are `bytes32`: `datasetId = keccak256(abi.encode(registrant, containerId))` with its low

@@ -24,6 +24,7 @@ const TAG_OF_ERROR: Partial<Record<CustosRegistryErrorName, ErrorTag>> = {
   InvalidSignature: 'SignatureInvalid',
   InvalidEnclaveSignature: 'SignatureInvalid',
   InvalidAccountNonce: 'SignatureInvalid',
+  InvalidDatasetNonce: 'SignatureInvalid',
   SignatureExpired: 'SignatureExpired',
   UnknownRun: 'RunNotFound',
   RunAlreadyClosed: 'RunAlreadyClosed',

@@ -220,17 +220,14 @@ describe('RegistryClient against the embedded devnet', () => {
     await asRelayer.relay(once);
     const reused = await rejection(asRelayer.relay(once));
     expect(reused.tag).toBe('SignatureInvalid');
-    expect(reused.details['error']).toBe('InvalidAccountNonce');
+    expect(reused.details['error']).toBe('InvalidDatasetNonce');
 
     const stranger = Wallet.createRandom();
     const forged = await asOwner.sign(
       stranger,
       'RevokeAll',
       { datasetId },
-      {
-        deadline: now + 600n,
-        nonce: await asOwner.nonce(owner.address),
-      },
+      { deadline: now + 600n },
     );
     const forgedError = await rejection(asRelayer.relay(forged));
     expect(forgedError.details['error']).toBe('InvalidSignature');

@@ -20,6 +20,7 @@ import {
 } from './abi.generated.ts';
 import {
   custosDomain,
+  splitGrantId,
   typedData,
   type CustosDomain,
   type CustosMessages,
@@ -119,9 +120,14 @@ export class RegistryClient {
 
   // ------------------------------------------------------------------ reads
 
-  /** @throws RpcUnavailable */
+  /** The account nonce a RegisterDataset message of `owner` must carry. @throws RpcUnavailable */
   async nonce(owner: string): Promise<bigint> {
     return this.#read('nonces', [owner]);
+  }
+
+  /** The nonce the next owner message about this dataset must carry. @throws RpcUnavailable */
+  async datasetNonce(datasetId: string): Promise<bigint> {
+    return this.#read('datasetNonce', [datasetId]);
   }
 
   /** The dataset's state; `owner` is the zero address for an unknown dataset. @throws RpcUnavailable */
@@ -230,8 +236,9 @@ export class RegistryClient {
   // ------------------------------------------------------------------ signed messages
 
   /**
-   * Has `signer` (the owner) sign an owner message for this registry, with its current on-chain
-   * nonce unless one is given.
+   * Has `signer` (the owner) sign an owner message for this registry, with the current on-chain
+   * nonce unless one is given: the owner's account nonce for RegisterDataset, the dataset's nonce
+   * for every other message.
    * @throws RpcUnavailable reading the nonce; whatever the signer throws (UserRejected, DeviceLocked …).
    */
   async sign<P extends OwnerMessage>(
@@ -240,7 +247,7 @@ export class RegistryClient {
     fields: Fields<P>,
     options: { deadline: bigint; nonce?: bigint },
   ): Promise<SignedMessage<P>> {
-    const nonce = options.nonce ?? (await this.nonce(signer.address));
+    const nonce = options.nonce ?? (await this.#nonceFor(primaryType, fields));
     const message = {
       ...fields,
       nonce,
@@ -306,6 +313,14 @@ export class RegistryClient {
       ...(registered ? { datasetId: registered.args.datasetId } : {}),
       ...(created ? { grantId: created.args.grantId } : {}),
     };
+  }
+
+  async #nonceFor<P extends OwnerMessage>(primaryType: P, fields: Fields<P>): Promise<bigint> {
+    const f = fields as unknown as Record<string, string>;
+    if (primaryType === 'RegisterDataset') return this.nonce(f['owner'] ?? '');
+    const datasetId =
+      primaryType === 'Revoke' ? splitGrantId(f['grantId'] ?? '0x0').datasetId : f['datasetId'];
+    return this.datasetNonce(datasetId ?? '');
   }
 
   /** The enclave's signature over `RunResult(runId, resultHash)` for this registry. */

@@ -17,12 +17,13 @@ import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
 contract CustosRegistry is EIP712, Nonces {
     // ---------------------------------------------------------------- storage
 
-    /// One slot for what every check reads, one for the operator.
+    /// One slot for what every owner action reads and writes, one for the operator.
     struct Dataset {
         address owner;
         uint32 epoch; // bumped by revokeAll: grants of an older epoch are dead
         bool frozen; // emergency stop: no run opens
-        uint56 grantCount; // number of grants made; grant numbers start at 1
+        uint24 grantCount; // number of grants made; grant numbers start at 1
+        uint32 nonce; // next nonce of the owner's signed messages about this dataset
         address operator; // the key-release service's hot key: may only open runs
     }
 
@@ -149,6 +150,7 @@ contract CustosRegistry is EIP712, Nonces {
     error RunAlreadyClosed(bytes32 runId);
     error InvalidEnclaveSignature(bytes32 runId);
     error SignatureExpired(uint256 deadline);
+    error InvalidDatasetNonce(bytes32 datasetId, uint256 expected);
     error InvalidSignature();
 
     constructor() EIP712("Custos", "1") {}
@@ -187,7 +189,9 @@ contract CustosRegistry is EIP712, Nonces {
                 deadline
             )
         );
-        _useSignature(owner, structHash, nonce, deadline, signature);
+        if (block.timestamp > deadline) revert SignatureExpired(deadline);
+        _useCheckedNonce(owner, nonce);
+        _checkSignature(owner, structHash, signature);
         return _register(owner, containerId, cid, ciphertextHash, metadataHash);
     }
 
@@ -204,7 +208,7 @@ contract CustosRegistry is EIP712, Nonces {
         bytes calldata signature
     ) external {
         bytes32 structHash = keccak256(abi.encode(TRANSFER_OWNERSHIP_TYPEHASH, datasetId, newOwner, nonce, deadline));
-        _useSignature(_ownerOf(datasetId), structHash, nonce, deadline, signature);
+        _useDatasetSignature(datasetId, structHash, nonce, deadline, signature);
         _transferOwnership(datasetId, newOwner);
     }
 
@@ -222,7 +226,7 @@ contract CustosRegistry is EIP712, Nonces {
         bytes calldata signature
     ) external {
         bytes32 structHash = keccak256(abi.encode(SET_OPERATOR_TYPEHASH, datasetId, operator, nonce, deadline));
-        _useSignature(_ownerOf(datasetId), structHash, nonce, deadline, signature);
+        _useDatasetSignature(datasetId, structHash, nonce, deadline, signature);
         _setOperator(datasetId, operator);
     }
 
@@ -234,7 +238,7 @@ contract CustosRegistry is EIP712, Nonces {
 
     function freezeWithSig(bytes32 datasetId, uint256 nonce, uint256 deadline, bytes calldata signature) external {
         bytes32 structHash = keccak256(abi.encode(FREEZE_TYPEHASH, datasetId, nonce, deadline));
-        _useSignature(_ownerOf(datasetId), structHash, nonce, deadline, signature);
+        _useDatasetSignature(datasetId, structHash, nonce, deadline, signature);
         _setFrozen(datasetId, true);
     }
 
@@ -245,7 +249,7 @@ contract CustosRegistry is EIP712, Nonces {
 
     function unfreezeWithSig(bytes32 datasetId, uint256 nonce, uint256 deadline, bytes calldata signature) external {
         bytes32 structHash = keccak256(abi.encode(UNFREEZE_TYPEHASH, datasetId, nonce, deadline));
-        _useSignature(_ownerOf(datasetId), structHash, nonce, deadline, signature);
+        _useDatasetSignature(datasetId, structHash, nonce, deadline, signature);
         _setFrozen(datasetId, false);
     }
 
@@ -262,7 +266,7 @@ contract CustosRegistry is EIP712, Nonces {
         external
         returns (bytes32 grantId)
     {
-        _useSignature(_ownerOf(terms.datasetId), _grantStructHash(terms, nonce, deadline), nonce, deadline, signature);
+        _useDatasetSignature(terms.datasetId, _grantStructHash(terms, nonce, deadline), nonce, deadline, signature);
         return _grant(terms);
     }
 
@@ -273,7 +277,7 @@ contract CustosRegistry is EIP712, Nonces {
 
     function revokeWithSig(bytes32 grantId, uint256 nonce, uint256 deadline, bytes calldata signature) external {
         bytes32 structHash = keccak256(abi.encode(REVOKE_TYPEHASH, grantId, nonce, deadline));
-        _useSignature(_ownerOf(_datasetOfGrant(grantId)), structHash, nonce, deadline, signature);
+        _useDatasetSignature(_datasetOfGrant(grantId), structHash, nonce, deadline, signature);
         _revoke(grantId);
     }
 
@@ -285,7 +289,7 @@ contract CustosRegistry is EIP712, Nonces {
 
     function revokeAllWithSig(bytes32 datasetId, uint256 nonce, uint256 deadline, bytes calldata signature) external {
         bytes32 structHash = keccak256(abi.encode(REVOKE_ALL_TYPEHASH, datasetId, nonce, deadline));
-        _useSignature(_ownerOf(datasetId), structHash, nonce, deadline, signature);
+        _useDatasetSignature(datasetId, structHash, nonce, deadline, signature);
         _revokeAll(datasetId);
     }
 
@@ -346,6 +350,12 @@ contract CustosRegistry is EIP712, Nonces {
     /// @notice The dataset a grant id belongs to (its high 24 bytes); reverts for an unknown grant.
     function datasetOfGrant(bytes32 grantId) external view returns (bytes32) {
         return _datasetOfGrant(grantId);
+    }
+
+    /// @notice The nonce the next owner message about this dataset must carry (RegisterDataset
+    /// uses `nonces(owner)` instead: there is no dataset yet).
+    function datasetNonce(bytes32 datasetId) external view returns (uint256) {
+        return _datasets[datasetId].nonce;
     }
 
     function isMeasurementAllowed(bytes32 grantId, bytes32 measurement) external view returns (bool) {
@@ -416,7 +426,7 @@ contract CustosRegistry is EIP712, Nonces {
         if (count == 0) revert NoMeasurements();
 
         Dataset storage d = _datasets[t.datasetId];
-        uint56 number = d.grantCount + 1;
+        uint24 number = d.grantCount + 1;
         d.grantCount = number;
         uint32 epoch = d.epoch;
         grantId = t.datasetId | bytes32(uint256(number));
@@ -473,17 +483,27 @@ contract CustosRegistry is EIP712, Nonces {
         );
     }
 
-    /// Checks deadline, consumes the signer's nonce and verifies the EIP-712 signature (ECDSA for an
-    /// EOA, ERC-1271 for a contract owner).
-    function _useSignature(
-        address signer,
+    /// For an owner message about an existing dataset: checks the deadline, consumes the dataset's
+    /// nonce (kept in the slot the action writes anyway) and verifies the current owner's signature.
+    function _useDatasetSignature(
+        bytes32 datasetId,
         bytes32 structHash,
         uint256 nonce,
         uint256 deadline,
         bytes calldata signature
     ) private {
         if (block.timestamp > deadline) revert SignatureExpired(deadline);
-        _useCheckedNonce(signer, nonce);
+        Dataset storage d = _datasets[datasetId];
+        address owner = d.owner;
+        if (owner == address(0)) revert UnknownDataset(datasetId);
+        uint32 current = d.nonce;
+        if (nonce != current) revert InvalidDatasetNonce(datasetId, current);
+        d.nonce = current + 1;
+        _checkSignature(owner, structHash, signature);
+    }
+
+    /// ECDSA for an EOA signer, ERC-1271 for a contract signer.
+    function _checkSignature(address signer, bytes32 structHash, bytes calldata signature) private view {
         if (!SignatureChecker.isValidSignatureNowCalldata(signer, _hashTypedDataV4(structHash), signature)) {
             revert InvalidSignature();
         }

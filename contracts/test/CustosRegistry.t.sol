@@ -85,12 +85,12 @@ contract DatasetTest is Base {
             reg.registerDatasetWithSig(address(wallet), CONTAINER, CID, CIPHERTEXT_HASH, METADATA_HASH, 0, T0 + 1, sig);
         assertEq(reg.getDataset(id).owner, address(wallet));
 
-        bytes memory bad = _sign(STRANGER_PK, _idAddrHash(reg.SET_OPERATOR_TYPEHASH(), id, operator, 1, T0 + 1));
+        bytes memory bad = _sign(STRANGER_PK, _idAddrHash(reg.SET_OPERATOR_TYPEHASH(), id, operator, 0, T0 + 1));
         vm.expectRevert(CustosRegistry.InvalidSignature.selector);
-        reg.setOperatorWithSig(id, operator, 1, T0 + 1, bad);
+        reg.setOperatorWithSig(id, operator, 0, T0 + 1, bad);
 
-        bytes memory good = _sign(OWNER_PK, _idAddrHash(reg.SET_OPERATOR_TYPEHASH(), id, operator, 1, T0 + 1));
-        reg.setOperatorWithSig(id, operator, 1, T0 + 1, good);
+        bytes memory good = _sign(OWNER_PK, _idAddrHash(reg.SET_OPERATOR_TYPEHASH(), id, operator, 0, T0 + 1));
+        reg.setOperatorWithSig(id, operator, 0, T0 + 1, good);
         assertEq(reg.getDataset(id).operator, operator);
     }
 
@@ -143,10 +143,12 @@ contract DatasetTest is Base {
         vm.prank(relayer);
         reg.transferOwnershipWithSig(id, stranger, 0, T0 + 1, sig);
         assertEq(reg.getDataset(id).owner, stranger);
-        // the previous owner's signatures no longer count (the new owner's nonce is checked)
-        bytes memory old = _sign(OWNER_PK, _idHash(reg.FREEZE_TYPEHASH(), id, 0, T0 + 1));
+        // the previous owner's signatures no longer count
+        bytes memory old = _sign(OWNER_PK, _idHash(reg.FREEZE_TYPEHASH(), id, 1, T0 + 1));
         vm.expectRevert(CustosRegistry.InvalidSignature.selector);
-        reg.freezeWithSig(id, 0, T0 + 1, old);
+        reg.freezeWithSig(id, 1, T0 + 1, old);
+        reg.freezeWithSig(id, 1, T0 + 1, _sign(STRANGER_PK, _idHash(reg.FREEZE_TYPEHASH(), id, 1, T0 + 1)));
+        assertTrue(reg.getDataset(id).frozen);
     }
 
     function test_setOperator() public {
@@ -299,15 +301,32 @@ contract GrantTest is Base {
         bytes32 g = reg.grantWithSig(t, 0, T0 + 1, sig);
         assertEq(reg.datasetOfGrant(g), id);
         assertEq(reg.getGrant(g).maxRuns, t.maxRuns);
-        assertEq(reg.nonces(owner), 1);
+        assertEq(reg.datasetNonce(id), 1);
+        assertEq(reg.nonces(owner), 0); // account nonces are for RegisterDataset only
     }
 
     function test_grantWithSig_reusedSignatureReverts() public {
         CustosRegistry.GrantTerms memory t = _terms(id);
         bytes memory sig = _sign(OWNER_PK, _grantHash(t, 0, T0 + 1));
         reg.grantWithSig(t, 0, T0 + 1, sig);
-        vm.expectRevert(abi.encodeWithSelector(Nonces.InvalidAccountNonce.selector, owner, 1));
+        vm.expectRevert(abi.encodeWithSelector(CustosRegistry.InvalidDatasetNonce.selector, id, 1));
         reg.grantWithSig(t, 0, T0 + 1, sig);
+    }
+
+    function test_grantWithSig_futureNonceReverts() public {
+        CustosRegistry.GrantTerms memory t = _terms(id);
+        bytes memory sig = _sign(OWNER_PK, _grantHash(t, 5, T0 + 1));
+        vm.expectRevert(abi.encodeWithSelector(CustosRegistry.InvalidDatasetNonce.selector, id, 0));
+        reg.grantWithSig(t, 5, T0 + 1, sig);
+    }
+
+    function test_datasetNonces_areIndependent() public {
+        vm.prank(owner);
+        bytes32 other = reg.registerDataset(bytes16(uint128(42)), CID, CIPHERTEXT_HASH, METADATA_HASH);
+        reg.freezeWithSig(other, 0, T0 + 1, _sign(OWNER_PK, _idHash(reg.FREEZE_TYPEHASH(), other, 0, T0 + 1)));
+        reg.freezeWithSig(id, 0, T0 + 1, _sign(OWNER_PK, _idHash(reg.FREEZE_TYPEHASH(), id, 0, T0 + 1)));
+        assertEq(reg.datasetNonce(other), 1);
+        assertEq(reg.datasetNonce(id), 1);
     }
 
     function test_grantWithSig_expiredReverts() public {

@@ -84,7 +84,7 @@ contract Handler is CommonBase, StdCheats, StdUtils {
         });
         bytes32 g;
         if (withSig) {
-            uint256 nonce = reg.nonces(owner);
+            uint256 nonce = reg.datasetNonce(datasetId);
             bytes memory sig = _sign(_grantDigest(t, nonce, block.timestamp, block.chainid, address(reg)));
             g = reg.grantWithSig(t, nonce, block.timestamp, sig);
             used.push();
@@ -188,7 +188,7 @@ contract Handler is CommonBase, StdCheats, StdUtils {
             purposeHash: bytes32(0),
             legalBasisHash: bytes32(0)
         });
-        uint256 nonce = reg.nonces(owner);
+        uint256 nonce = reg.datasetNonce(datasetId);
         uint256 chainId = otherChain ? block.chainid + bound(chainDelta, 1, 1e9) : block.chainid;
         address verifying = otherChain ? address(reg) : address(uint160(address(reg)) ^ uint160(chainDelta | 1));
         bytes memory sig = _sign(_grantDigest(t, nonce, block.timestamp, chainId, verifying));
