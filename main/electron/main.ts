@@ -65,6 +65,7 @@ function hardenContents(contents: WebContents): void {
   contents.on('will-attach-webview', (event) => event.preventDefault());
   contents.setWindowOpenHandler(({ url }) => {
     const decision = windowOpenDecision(url);
+    // Only https URLs on EXTERNAL_ALLOWLIST reach this call (policy.test.ts).
     if (decision.openExternally) void shell.openExternal(url);
     return { action: decision.action };
   });
@@ -143,7 +144,16 @@ async function start(): Promise<void> {
     show: false,
     title: 'Custos',
     backgroundColor: '#f6f7f9',
-    webPreferences: windowWebPreferences(preloadPath, app.isPackaged),
+    webPreferences: {
+      ...windowWebPreferences(preloadPath, app.isPackaged),
+      // Restated literally so static checkers (electronegativity) can see them; policy.test.ts
+      // pins the same values in windowWebPreferences.
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      webviewTag: false,
+      disableBlinkFeatures: 'Auxclick',
+    },
   });
   mainWindow.once('ready-to-show', () => mainWindow?.show());
   mainWindow.on('closed', () => {

@@ -30,6 +30,7 @@ describe('window web preferences', () => {
       experimentalFeatures: false,
       navigateOnDragDrop: false,
       plugins: false,
+      disableBlinkFeatures: 'Auxclick',
       preload: '/app/out/preload/preload.cjs',
     });
     expect(prefs).not.toHaveProperty('enableBlinkFeatures');

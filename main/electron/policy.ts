@@ -45,6 +45,8 @@ export function windowWebPreferences(preloadPath: string, packaged: boolean): We
     devTools: !packaged,
     disableDialogs: false,
     autoplayPolicy: 'user-gesture-required',
+    // Middle-click would otherwise open links in a new window, around setWindowOpenHandler.
+    disableBlinkFeatures: 'Auxclick',
   };
 }
 
@@ -188,7 +190,4 @@ export function resolveAppFile(
   return contentType ? { path, contentType } : null;
 }
 
-/** IPC channel of a method (one channel per method; no generic invoke). */
-export const methodChannel = (method: string): string => `custos:${method}`;
-/** IPC channel of events sent to the window. */
-export const EVENT_CHANNEL = 'custos:event';
+export { EVENT_CHANNEL, methodChannel } from './channels.ts';

@@ -6,7 +6,7 @@
  */
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
 import { EVENT_LIST, METHOD_LIST } from '../../app/api/names.ts';
-import { EVENT_CHANNEL, methodChannel } from './policy.ts';
+import { EVENT_CHANNEL, methodChannel } from './channels.ts';
 
 const methods = Object.fromEntries(
   METHOD_LIST.map((name) => [
