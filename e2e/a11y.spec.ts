@@ -1,0 +1,108 @@
+import AxeBuilder from '@axe-core/playwright';
+import type { Page } from '@playwright/test';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { expect, test } from './fixtures.ts';
+
+const PASSPHRASE = 'granite orchid lantern seventy';
+
+/** Serious and critical axe violations of the current screen (WCAG 2.x A and AA rules). */
+async function seriousViolations(page: Page): Promise<string[]> {
+  const result = await new AxeBuilder({ page })
+    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
+    .analyze();
+  return result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
+
+for (const theme of ['light', 'dark'] as const) {
+  test(`every screen has no serious or critical axe violations (${theme})`, async ({
+    page,
+    custos,
+  }) => {
+    await page.emulateMedia({ colorScheme: theme });
+    await page.goto(custos.host.url);
+    await expect(page.getByTestId('welcome')).toBeVisible();
+    await page.getByLabel('Passphrase', { exact: true }).fill(PASSPHRASE);
+    expect(await seriousViolations(page), 'welcome').toEqual([]);
+
+    await page.getByLabel('Type it again').fill(PASSPHRASE);
+    await page.getByTestId('create-vault').click();
+    await expect(page.getByTestId('recovery-kit')).toBeVisible();
+    expect(await seriousViolations(page), 'recovery kit').toEqual([]);
+    const groups = await page.getByTestId('recovery-key').locator('code').allTextContents();
+    for (const id of ['kit-group-1', 'kit-group-2']) {
+      const field = page.getByTestId(id);
+      await field.fill(groups[Number(await field.getAttribute('data-group')) - 1] ?? '');
+    }
+    await page.getByTestId('kit-confirm').click();
+
+    await expect(page.getByTestId('datasets-empty')).toBeVisible();
+    expect(await seriousViolations(page), 'datasets (empty)').toEqual([]);
+
+    const csv = join(custos.dir, 'cohort.csv');
+    await writeFile(csv, 'id,name\n1,Jean Dupont\n2,Marie Curie\n');
+    await page.getByTestId('import').click();
+    await page.getByTestId('import-path').fill(join(custos.dir, 'missing.csv'));
+    await page.getByTestId('preview').click();
+    await expect(page.getByTestId('error')).toBeVisible();
+    expect(await seriousViolations(page), 'import (error)').toEqual([]);
+    await page.getByTestId('import-path').fill(csv);
+    await page.getByTestId('preview').click();
+    await expect(page.getByTestId('import-preview')).toBeVisible();
+    expect(await seriousViolations(page), 'import (preview)').toEqual([]);
+    await page.getByTestId('start-import').click();
+    await expect(page.getByTestId('import-done')).toBeVisible();
+    expect(await seriousViolations(page), 'import (done)').toEqual([]);
+    await page.getByTestId('to-datasets').click();
+    await expect(page.getByTestId('dataset-row')).toHaveCount(1);
+    expect(await seriousViolations(page), 'datasets (list)').toEqual([]);
+
+    for (const screen of ['Audit', 'Compliance', 'Address book', 'Settings']) {
+      await page.getByRole('button', { name: screen, exact: true }).click();
+      await expect(page.getByTestId(`coming-${screen}`)).toBeVisible();
+      expect(await seriousViolations(page), screen).toEqual([]);
+    }
+
+    await page.getByTestId('lock').click();
+    await page.getByTestId('unlock-secret').fill('wrong passphrase here');
+    await page.getByTestId('unlock-submit').click();
+    await expect(page.getByTestId('error')).toBeVisible();
+    expect(await seriousViolations(page), 'unlock (error)').toEqual([]);
+  });
+}
+
+test('the whole first run works from the keyboard alone', async ({ page, custos }) => {
+  await page.goto(custos.host.url);
+  await expect(page.getByTestId('passphrase')).toBeFocused();
+  await page.keyboard.type(PASSPHRASE);
+  await page.keyboard.press('Tab');
+  await page.keyboard.type(PASSPHRASE);
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('recovery-kit')).toBeVisible();
+  const groups = await page.getByTestId('recovery-key').locator('code').allTextContents();
+  const a = Number(await page.getByTestId('kit-group-1').getAttribute('data-group'));
+  const b = Number(await page.getByTestId('kit-group-2').getAttribute('data-group'));
+  await page.getByTestId('kit-group-1').focus();
+  await page.keyboard.type(groups[a - 1] ?? '');
+  await page.keyboard.press('Tab');
+  await page.keyboard.type(groups[b - 1] ?? '');
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('datasets-empty')).toBeVisible();
+  // Tab order reaches the main navigation and the import button; focus is visible.
+  await page.keyboard.press('Tab');
+  await expect(page.getByRole('link', { name: 'Skip to content' })).toBeFocused();
+  let reached = false;
+  for (let i = 0; i < 15 && !reached; i += 1) {
+    await page.keyboard.press('Tab');
+    reached = await page.getByTestId('import').evaluate((el) => el === document.activeElement);
+  }
+  expect(reached).toBe(true);
+  const outline = await page
+    .getByTestId('import')
+    .evaluate((el) => getComputedStyle(el).outlineStyle);
+  expect(outline).toBe('solid');
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('import-path')).toBeVisible();
+});
