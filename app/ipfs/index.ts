@@ -24,3 +24,9 @@ export {
   type PinningServiceOptions,
   type WaitOptions,
 } from './pinning-service.ts';
+export {
+  publishToKubo,
+  type PublishOptions,
+  type PublishProgress,
+  type PublishResult,
+} from './publish.ts';

@@ -112,8 +112,8 @@ export class KuboDaemon {
    * Initialises a repository and starts `ipfs daemon` on it; resolves once kubo prints
    * "Daemon is ready".
    */
-  static async start(binary: string = kuboBinary()): Promise<KuboDaemon> {
-    const repo = await initKuboRepo(binary);
+  static async start(binary: string = kuboBinary(), existingRepo?: string): Promise<KuboDaemon> {
+    const repo = existingRepo ?? (await initKuboRepo(binary));
     const child = spawn(binary, ['daemon'], {
       env: kuboEnv(repo),
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -155,8 +155,8 @@ export class KuboDaemon {
     return runKubo(this.binary, this.repo, args, input);
   }
 
-  /** Stops the daemon (SIGTERM, then SIGKILL) and deletes its repository. */
-  async stop(): Promise<void> {
+  /** Stops the daemon (SIGTERM, then SIGKILL) and deletes its repository unless `keepRepo`. */
+  async stop(options: { keepRepo?: boolean } = {}): Promise<void> {
     const child = this.#child;
     if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -165,7 +165,7 @@ export class KuboDaemon {
       await exited;
       clearTimeout(timer);
     }
-    await rm(this.repo, { recursive: true, force: true });
+    if (!options.keepRepo) await rm(this.repo, { recursive: true, force: true });
   }
 }
 

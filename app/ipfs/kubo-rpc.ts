@@ -119,7 +119,13 @@ export class KuboRpcBackend {
    * @throws StorageUnavailable (kubo down / refuses), CidMismatch when kubo reports another root,
    *   PinFailed when kubo imported but could not pin.
    */
-  async importCar(car: AsyncIterable<Uint8Array>, root: CID, signal?: AbortSignal): Promise<void> {
+  async importCar(
+    car: AsyncIterable<Uint8Array>,
+    root: CID,
+    signal?: AbortSignal,
+    options: { pinRoots?: boolean } = {},
+  ): Promise<void> {
+    const pinRoots = options.pinRoots ?? true;
     const boundary = `custos-${randomBytes(12).toString('hex')}`;
     const head = new TextEncoder().encode(
       `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="dataset.car"\r\n` +
@@ -161,7 +167,7 @@ export class KuboRpcBackend {
     try {
       response = await this.#call(
         'dag/import',
-        { 'pin-roots': 'true' },
+        { 'pin-roots': String(pinRoots) },
         {
           body,
           headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
@@ -200,7 +206,7 @@ export class KuboRpcBackend {
       }
       sawRoot = true;
     }
-    if (!sawRoot)
+    if (pinRoots && !sawRoot)
       throw new CustosError('PinFailed', `kubo did not report pinning ${root.toString()}`);
   }
 

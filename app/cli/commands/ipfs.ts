@@ -1,6 +1,6 @@
 import { createWriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { CID } from 'multiformats/cid';
@@ -9,6 +9,7 @@ import {
   HeliaDatasetStore,
   KuboRpcBackend,
   PinningServiceClient,
+  publishToKubo,
   vaultIpfsFolder,
 } from '../../ipfs/index.ts';
 import { parseCommandLine, required, type Command, type Io } from '../command.ts';
@@ -25,8 +26,8 @@ one it is not told to).
   verify CID                                check every block is present and matches its hash
   pin CID | unpin CID                       local pin
   gc                                        delete blocks no pin holds
-  push CID --kubo URL                       send the blocks to a kubo node (CAR via dag/import), pin
-                                            there and confirm with pin ls
+  push CID --kubo URL                       send the blocks to a kubo node (CARs via dag/import), pin
+                                            there and confirm with pin ls; resumes if interrupted
   pin-remote CID --service URL [--timeout SECONDS]
                                             ask an IPFS Pinning Service to pin CID (token in
                                             CUSTOS_PINNING_TOKEN); waits until pinned or failed
@@ -158,8 +159,17 @@ export const ipfs: Command = {
         const cid = parseCid(arg);
         const kubo = new KuboRpcBackend({ apiUrl: required(values.kubo, 'kubo') });
         return withNode(vault, false, async (node) => {
-          await kubo.publish(node, cid, io.signal);
-          io.stdout.write(`pinned ${cid.toString()} on ${kubo.apiUrl}\n`);
+          // resumable: an interrupted push continues after the last batch kubo confirmed
+          const result = await publishToKubo(node.local, kubo, cid, {
+            journalDir: join(vaultIpfsFolder(resolve(vault)), 'publish'),
+            ...(io.signal ? { signal: io.signal } : {}),
+            onBatch: (p) => {
+              io.stderr.write(`sent batch ${p.batch + 1} (${p.bytesSent} bytes)\n`);
+            },
+          });
+          io.stdout.write(
+            `pinned ${cid.toString()} on ${kubo.apiUrl} (${result.blocksSent} blocks sent, ${result.blocksSkipped} already there)\n`,
+          );
           return 0;
         });
       }
