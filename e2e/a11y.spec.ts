@@ -96,13 +96,10 @@ test('the whole first run works from the keyboard alone', async ({ page, custos 
   let reached = false;
   for (let i = 0; i < 15 && !reached; i += 1) {
     await page.keyboard.press('Tab');
-    reached = await page.getByTestId('import').evaluate((el) => el === document.activeElement);
+    reached = (await page.locator(':focus').getAttribute('data-testid')) === 'import';
   }
   expect(reached).toBe(true);
-  const outline = await page
-    .getByTestId('import')
-    .evaluate((el) => getComputedStyle(el).outlineStyle);
-  expect(outline).toBe('solid');
+  await expect(page.getByTestId('import')).toHaveCSS('outline-style', 'solid');
   await page.keyboard.press('Enter');
   await expect(page.getByTestId('import-path')).toBeVisible();
 });
