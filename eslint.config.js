@@ -116,6 +116,25 @@ export default tseslint.config(
     },
   },
   {
+    // CLI commands are a composition root: they may wire enclave-bridge/ (still not main/, renderer/).
+    files: ['app/cli/commands/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            electron,
+            react,
+            {
+              group: ['**/main/**', '**/renderer/**'],
+              message: 'app/ imports nothing of ours above it.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // The CLI shim imports the TypeScript entry by computed path: its module type is unknown to lint.
     files: ['bin/*.js'],
     rules: { '@typescript-eslint/no-unsafe-assignment': 'off' },

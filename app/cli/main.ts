@@ -40,6 +40,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'the chain: `chain devnet` starts the embedded development chain',
     load: async () => (await import('./commands/chain.ts')).chain,
   },
+  attest: {
+    summary: 'verify an Intel SGX/TDX quote (or simulated evidence) against its collateral',
+    load: async () => (await import('./commands/attest.ts')).attest,
+  },
   dev: {
     summary: 'developer tools (dev apdu: talk to an emulated Ledger)',
     load: async () => (await import('./commands/dev.ts')).dev,
