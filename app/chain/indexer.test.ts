@@ -167,4 +167,22 @@ describe('RegistryIndexer on anvil', () => {
     const again = await ix.poll();
     expect(again.final.map((e) => e.name)).toEqual(['DatasetRegistered', 'GrantCreated']);
   });
+
+  it('follow() hands over new final events until aborted', async () => {
+    const ix = indexer();
+    const controller = new AbortController();
+    let resolveFinal!: (events: readonly RegistryEvent[]) => void;
+    const delivered = new Promise<readonly RegistryEvent[]>((resolve) => (resolveFinal = resolve));
+    const following = ix.follow(
+      (batch) => {
+        if (batch.final.some((e) => e.name === 'GrantCreated')) resolveFinal(batch.final);
+      },
+      { signal: controller.signal, intervalMs: 20 },
+    );
+    const g = await grant();
+    await mine(CONFIRMATIONS);
+    expect(grantIds(await delivered)).toEqual([g]);
+    controller.abort();
+    await following;
+  });
 });
