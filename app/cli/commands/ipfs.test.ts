@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cidOfFile } from '../../ipfs/index.ts';
 import { KuboDaemon, kuboBinary } from '../../ipfs/kubo-process.ts';
+import { KuboRpcBackend } from '../../ipfs/kubo-rpc.ts';
+import { startPinningServer } from '../../ipfs/pinning-service-server.ts';
 import type { Io } from '../command.ts';
 import { main } from '../main.ts';
 
@@ -63,6 +65,38 @@ describe('custos ipfs', () => {
     );
     expect(push.out()).toContain(`pinned ${cid}`);
     expect((await kubo.cli(['pin', 'ls', '--type=recursive', cid])).toString()).toContain(cid);
+  });
+
+  it('pin-remote: a Pinning Service (spec server on kubo) fetches from the vault node and pins', async () => {
+    const server = await startPinningServer({
+      kubo: new KuboRpcBackend({ apiUrl: kubo.apiUrl }),
+      token: 'cli-token',
+    });
+    try {
+      const other = join(dir, 'remote.bin');
+      await writeFile(other, randomBytes(300_000));
+      const add = io();
+      expect(await main(['ipfs', 'add', other, '--vault', vault], add)).toBe(0);
+      const cid = add.out().trim();
+      const run = io({ CUSTOS_PINNING_TOKEN: 'cli-token' });
+      expect(
+        await main(['ipfs', 'pin-remote', cid, '--service', server.url, '--vault', vault], run),
+      ).toBe(0);
+      expect(run.out()).toContain(`pinned ${cid}`);
+      expect(run.err().trim().split('\n').at(-1)).toBe('pinned');
+      expect((await kubo.cli(['pin', 'ls', '--type=recursive', cid])).toString()).toContain(cid);
+
+      const denied = io({ CUSTOS_PINNING_TOKEN: 'wrong' });
+      expect(
+        await main(['ipfs', 'pin-remote', cid, '--service', server.url, '--vault', vault], denied),
+      ).toBe(1);
+      expect(denied.err()).toMatch(/^custos: StorageUnauthorized: /m);
+      expect(
+        await main(['ipfs', 'pin-remote', cid, '--service', server.url, '--vault', vault], io()),
+      ).toBe(2);
+    } finally {
+      await server.close();
+    }
   });
 
   it('push to an unreachable kubo exits 1 with StorageUnavailable', async () => {
