@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { pemCertificates } from './collateral.ts';
+import { readQuote } from './dcap.ts';
+import { certificateNames } from './der.ts';
 import { OFFSETS, flipBit, sgxVector, tdxVector } from './testing.ts';
 import type { AttestationPolicy, QuoteCollateral, Verdict } from './types.ts';
 import { verify } from './verify.ts';
@@ -87,6 +90,19 @@ describe('real Intel quotes verify at a time inside their collateral window', ()
       sgx.now,
     );
     expectRefused(v, 'TcbNotAllowed');
+  });
+});
+
+describe('quote reading', () => {
+  it('finds the PCK certificate’s issuer in both quotes, so the PCK CRL issuer check applies', () => {
+    for (const v of [sgx, tdx]) {
+      const [platformCa] = pemCertificates(v.collateral.pck_crl_issuer_chain);
+      const issuer = readQuote(v.quote).pckIssuer;
+      expect(issuer).not.toBeNull();
+      expect(Buffer.from(issuer!).equals(Buffer.from(certificateNames(platformCa!).subject))).toBe(
+        true,
+      );
+    }
   });
 });
 
