@@ -30,3 +30,4 @@ export {
   type PublishProgress,
   type PublishResult,
 } from './publish.ts';
+export { parseStorageSettings, StorageSettingsSchema, type StorageSettings } from './settings.ts';
