@@ -319,3 +319,31 @@ describe('RPC down mid-transaction', () => {
     provider.destroy();
   });
 });
+
+describe('concurrent transactions from one client', () => {
+  it('are submitted one at a time, so none fails on a reused nonce', async () => {
+    const devnet = await startDevnet();
+    try {
+      const client = new RegistryClient({
+        provider: devnet.provider,
+        registry: devnet.registry,
+        chainId: devnet.chainId,
+        sender: new Wallet(DEVNET_KEYS.owner, devnet.provider),
+        pollMs: 20,
+      });
+      const results = await Promise.all(
+        Array.from({ length: 5 }, () =>
+          client.registerDataset({
+            containerId: hexlify(randomBytes(16)),
+            cid: '0x01',
+            ciphertextHash: h('c'),
+            metadataHash: h('m'),
+          }),
+        ),
+      );
+      expect(new Set(results.map((r) => r.datasetId)).size).toBe(5);
+    } finally {
+      await devnet.stop();
+    }
+  });
+});

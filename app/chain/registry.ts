@@ -103,6 +103,7 @@ export class RegistryClient {
   readonly address: string;
   readonly #options: RegistryClientOptions;
   readonly #contract: Contract;
+  #submitting: Promise<unknown> = Promise.resolve();
 
   constructor(options: RegistryClientOptions) {
     this.#options = options;
@@ -339,28 +340,31 @@ export class RegistryClient {
    * Sends a call of `fn` and waits for its confirmations. The call is simulated first, so a revert
    * is reported (decoded) without spending gas.
    */
-  async send<F extends CustosRegistryFunctionName>(
-    fn: F,
+  async send(
+    fn: CustosRegistryFunctionName,
     args: readonly unknown[],
   ): Promise<ConfirmedTransaction> {
     const sender = this.#options.sender;
     if (!sender) throw new CustosError('UsageError', `no sending account configured for ${fn}`);
     const method = this.#contract.getFunction(fn);
     const context = { function: fn };
-    let gasLimit: bigint;
-    try {
-      gasLimit = await method.estimateGas(...args);
-    } catch (error) {
-      throw toChainError(error, context);
-    }
-    let hash: string;
-    try {
-      const response = await method.send(...args, { gasLimit: (gasLimit * 12n) / 10n });
-      hash = response.hash;
-    } catch (error) {
-      throw toChainError(error, context);
-    }
+    // Submissions from one client go one at a time, so each gets the next account nonce.
+    const hash = await this.#oneAtATime(async () => {
+      try {
+        const gasLimit = await method.estimateGas(...args);
+        const response = await method.send(...args, { gasLimit: (gasLimit * 12n) / 10n });
+        return response.hash;
+      } catch (error) {
+        throw toChainError(error, context);
+      }
+    });
     return this.waitFor(hash, context);
+  }
+
+  #oneAtATime<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.#submitting.then(task, task);
+    this.#submitting = run.catch(() => undefined);
+    return run;
   }
 
   /**
