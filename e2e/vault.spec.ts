@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { writeFile } from 'node:fs/promises';
+import { open, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect, shot, test } from './fixtures.ts';
 
@@ -170,4 +170,40 @@ test('the capability token and Origin checks refuse a foreign page', async ({ pa
   // The same socket from the real page opens: the refusal above is the Origin check.
   await page.goto(custos.host.url);
   await expect(page.getByTestId('welcome')).toBeVisible();
+});
+
+test('a long import shows stages, bytes and rate, and cancel rolls back', async ({
+  page,
+  custos,
+}) => {
+  await custos.service.handlers.createVault({ passphrase: PASSPHRASE });
+  // A sparse 2 GiB file: instant to create, long enough to read that the cancel lands mid-way.
+  const big = join(custos.dir, 'imaging-export.bin');
+  const handle = await open(big, 'w');
+  await handle.truncate(2 * 1024 ** 3);
+  await handle.close();
+
+  await page.goto(custos.host.url);
+  await page.getByTestId('import').click();
+  await page.getByTestId('import-path').fill(big);
+  await page.getByTestId('preview').click();
+  await expect(page.getByTestId('preview-records')).toHaveText('not a table');
+  await page.getByTestId('start-import').click();
+  const progress = page.getByTestId('import-progress');
+  await expect(progress.locator('.progress-text')).toContainText(/of 2\.1 GB · .*\/s/);
+  await shot(page, '12-import-progress');
+  await page.getByTestId('cancel-import').click();
+
+  await expect(progress).toHaveAttribute('data-state', 'cancelled');
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText(
+    'Import of “Imaging export” cancelled',
+  );
+  await expect(progress.locator('.stage-stopped')).toHaveCount(1);
+  await expect(page.getByTestId('import-outcome')).toHaveText(
+    /^(Nothing was stored|Rolled back: the partial encrypted copy and its key were removed)\. Your original file is untouched\.$/,
+  );
+  await shot(page, '13-import-cancelled');
+  expect((await custos.service.handlers.listDatasets({})).datasets).toEqual([]);
+  await page.getByRole('button', { name: 'Back to datasets' }).click();
+  await expect(page.getByTestId('datasets-empty')).toBeVisible();
 });

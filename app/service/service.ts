@@ -5,7 +5,7 @@
  * `handle(service.handlers, …)` and forward `service.onEvent` to the UI.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import {
   checkEvent,
@@ -313,6 +313,12 @@ export class CustosService {
     let datasetId: string | null = null;
     let vault: Vault | null = null;
     try {
+      // The size up front, so the checking stage shows its progress and time left too.
+      const size = await stat(input.path).then(
+        (st) => st.size,
+        () => 0,
+      );
+      job.view = { ...job.view, bytesTotal: size };
       this.#stage(job, 'checking');
       const checked = await checkSource(input.path, (n) => this.#progress(job, n), signal);
       job.view = { ...job.view, bytesTotal: checked.sizeBytes };

@@ -16,6 +16,9 @@ const LATER = [
   { label: 'Registering on the network', arrives: 'arrives with the chain layer' },
 ];
 
+const MARKS = { done: '✓', active: '●', stopped: '✕', todo: '○' } as const;
+const SPOKEN = { done: 'done', active: 'in progress', stopped: 'stopped', todo: 'to do' } as const;
+
 function nameFrom(sourceName: string): string {
   const base = sourceName
     .replace(/\.[^.]+$/, '')
@@ -31,8 +34,15 @@ function Progress({ job, onCancel }: { job: ImportJob; onCancel: () => void }) {
     <div data-testid="import-progress" data-state={job.state} data-stage={job.stage}>
       <ol className="stages">
         {STAGES.map((s, i) => {
+          const stopped = job.state === 'cancelled' || job.state === 'failed';
           const state =
-            job.state === 'done' || i < current ? 'done' : i === current ? 'active' : 'todo';
+            job.state === 'done' || i < current
+              ? 'done'
+              : i === current
+                ? stopped
+                  ? 'stopped'
+                  : 'active'
+                : 'todo';
           return (
             <li
               key={s.id}
@@ -40,12 +50,10 @@ function Progress({ job, onCancel }: { job: ImportJob; onCancel: () => void }) {
               aria-current={state === 'active' ? 'step' : undefined}
             >
               <span className="stage-mark" aria-hidden="true">
-                {state === 'done' ? '✓' : state === 'active' ? '●' : '○'}
+                {MARKS[state]}
               </span>
               {s.label}
-              <span className="visually-hidden">
-                {state === 'done' ? ' (done)' : state === 'active' ? ' (in progress)' : ' (to do)'}
-              </span>
+              <span className="visually-hidden">{` (${SPOKEN[state]})`}</span>
             </li>
           );
         })}
@@ -121,7 +129,15 @@ export function Import({ onDone }: { onDone: () => void }) {
   if (job) {
     return (
       <section className="screen" aria-labelledby="screen-title">
-        <h1 id="screen-title">Importing “{name}”</h1>
+        <h1 id="screen-title">
+          {job.state === 'done'
+            ? `Imported “${name}”`
+            : job.state === 'cancelled'
+              ? `Import of “${name}” cancelled`
+              : job.state === 'failed'
+                ? `Import of “${name}” stopped`
+                : `Importing “${name}”`}
+        </h1>
         <Progress job={job} onCancel={() => void api.cancelImport({ jobId: job.jobId })} />
         {job.state === 'done' ? (
           <div className="note note-ok" role="status" data-testid="import-done">
