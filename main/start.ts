@@ -3,10 +3,14 @@
  * machine without one (CI, servers, these build machines) it starts the loopback web host on
  * embedded defaults and prints the URL (with its capability token) to open in a browser.
  *
- * Environment: CUSTOS_VAULT_DIR (default: the user's data folder), CUSTOS_PORT (default: any free
- * port), CUSTOS_KDF (`interactive` | `moderate` | `sensitive`, for new vaults).
+ * Environment: CUSTOS_WEB=1 (use the web host even where Electron exists), CUSTOS_VAULT_DIR
+ * (default: the user's data folder), CUSTOS_PORT (default: any free port), CUSTOS_KDF
+ * (`interactive` | `moderate` | `sensitive`, for new vaults). The Electron shell keeps its vault
+ * in Electron's user-data folder.
  */
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,7 +31,31 @@ function defaultVaultDir(): string {
 
 const KDFS = ['interactive', 'moderate', 'sensitive'] as const;
 
+/** The Electron binary, when one is installed (the npm package downloads it lazily, or not). */
+function electronBinary(): string | null {
+  try {
+    const path = createRequire(import.meta.url)('electron') as unknown;
+    return typeof path === 'string' && existsSync(path) ? path : null;
+  } catch {
+    return null;
+  }
+}
+
+function startElectron(binary: string): void {
+  execFileSync(join(ROOT, 'node_modules', '.bin', 'electron-vite'), ['build'], {
+    cwd: ROOT,
+    stdio: 'inherit',
+  });
+  const child = spawn(binary, [join(ROOT, 'out', 'main', 'main.js')], { stdio: 'inherit' });
+  child.on('exit', (code) => process.exit(code ?? 0));
+}
+
 async function main(): Promise<void> {
+  const binary = process.env.CUSTOS_WEB === '1' ? null : electronBinary();
+  if (binary) {
+    startElectron(binary);
+    return;
+  }
   const rendererDir = join(ROOT, 'out', 'renderer');
   if (!existsSync(join(rendererDir, 'index.html'))) {
     process.stderr.write('custos: the UI is not built yet — run `npm run build:renderer`.\n');
