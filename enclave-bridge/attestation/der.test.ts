@@ -1,4 +1,5 @@
-import dcap from '@phala/dcap-qvl';
+import { generateKeyPairSync, sign } from 'node:crypto';
+import dcap, { type Collateral } from '@phala/dcap-qvl';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -101,5 +102,48 @@ describe('CRL authentication', () => {
     expect(() => authenticateCrls(tdx.collateral, tdx.now, wrongIssuer)).toThrow(
       /not the one of the CA that issued/,
     );
+  });
+
+  it('a forged, empty PCK CRL under the real issuer name is refused — dcap-qvl alone takes it', () => {
+    // What an attacker hiding a revoked PCK would send: same issuer Name, fresh dates, no entries,
+    // signed with a key of their own.
+    const tlv = (tag: number, content: Uint8Array): Uint8Array => {
+      const n = content.length;
+      const len = n < 0x80 ? [n] : n < 0x100 ? [0x81, n] : [0x82, n >> 8, n & 0xff];
+      return new Uint8Array([tag, ...len, ...content]);
+    };
+    const cat = (...parts: Uint8Array[]) => new Uint8Array(Buffer.concat(parts));
+    const utc = (iso: string) =>
+      tlv(0x17, new TextEncoder().encode(`${iso.replace(/[-:T]/g, '').slice(2, 14)}Z`));
+    const ecdsaSha256 = tlv(
+      0x30,
+      tlv(0x06, new Uint8Array([0x2a, 0x86, 0x48, 0xce, 0x3d, 4, 3, 2])),
+    );
+    const [platformCa] = pemCertificates(tdx.collateral.pck_crl_issuer_chain);
+    const tbs = tlv(
+      0x30,
+      cat(
+        tlv(0x02, new Uint8Array([1])),
+        ecdsaSha256,
+        certificateNames(platformCa!).subject,
+        utc('2025-09-01T00:00:00Z'),
+        utc('2025-10-01T00:00:00Z'),
+      ),
+    );
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const signature = sign('sha256', tbs, privateKey);
+    const forged = tlv(0x30, cat(tbs, ecdsaSha256, tlv(0x03, cat(new Uint8Array([0]), signature))));
+    expect(parseCrl(forged).revokedSerials).toEqual([]);
+    const collateral = { ...tdx.collateral, pck_crl: Buffer.from(forged).toString('hex') };
+    expect(() => authenticateCrls(collateral, tdx.now, null)).toThrow(
+      /PCK CRL signature does not verify/,
+    );
+    // The gap this closes: the library verifies the quote with the forged CRL in place.
+    const report = dcap.verify(
+      Buffer.from(tdx.quote),
+      collateral as unknown as Collateral,
+      Math.floor(tdx.now.getTime() / 1000),
+    );
+    expect(report.status).toBe('UpToDate');
   });
 });
