@@ -91,7 +91,7 @@ const SENTENCES: Record<ErrorTag, string> = {
   AppTooOld: 'The Ethereum app on your Ledger is too old for this. Update it in Ledger Live.',
   UserRejected: 'You rejected the request on the Ledger. Nothing was signed.',
   BlindSigningRequired:
-    'The Ledger cannot show this message’s fields. Update the Ethereum app to clear-sign it.',
+    'The Ledger cannot show this message’s fields. Update the Ethereum app in Ledger Live; if it still asks, turn on Blind signing in the app’s settings.',
   DeviceTimeout: 'The Ledger did not answer. Reconnect it and press Retry.',
   DeviceError: 'The Ledger reported an error. Reconnect it, open the Ethereum app and retry.',
   DevSignerNotAllowed: 'The development key may only be used on the development network.',
