@@ -10,34 +10,32 @@ export type CohortInput = AsyncIterable<Uint8Array | string> | string;
 
 /** Text chunks of the input. Invalid UTF-8 is a `MalformedRecord`; a leading BOM is dropped. */
 export async function* textChunks(input: CohortInput): AsyncGenerator<string> {
+  const path = typeof input === 'string' ? input : null;
   const source: AsyncIterable<Uint8Array | string> =
-    typeof input === 'string' ? createReadStream(input) : input;
+    path === null ? (input as AsyncIterable<Uint8Array | string>) : createReadStream(path);
   const decoder = new TextDecoder('utf-8', { fatal: true });
-  try {
-    for await (const chunk of source) {
-      const text = typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
-      if (text.length > 0) yield text;
-    }
-    const rest = decoder.decode();
-    if (rest.length > 0) yield rest;
-  } catch (error) {
-    if (error instanceof CustosError) throw error;
-    if (error instanceof TypeError && typeof input !== 'string') {
-      throw new CustosError('MalformedRecord', 'the input is not valid UTF-8 text', {
+  const decode = (chunk?: Uint8Array): string => {
+    try {
+      return chunk === undefined ? decoder.decode() : decoder.decode(chunk, { stream: true });
+    } catch (error) {
+      throw new CustosError('MalformedRecord', `${path ?? 'the input'} is not valid UTF-8 text`, {
         cause: error,
+        details: path === null ? {} : { path },
       });
     }
-    if (typeof input === 'string') {
-      if (error instanceof TypeError) {
-        throw new CustosError('MalformedRecord', `${input} is not valid UTF-8 text`, {
-          cause: error,
-          details: { path: input },
-        });
-      }
-      throw fromFsError(error, input);
+  };
+  try {
+    for await (const chunk of source) {
+      const text = typeof chunk === 'string' ? chunk : decode(chunk);
+      if (text.length > 0) yield text;
     }
+  } catch (error) {
+    // Only the file stream's own errors are translated; anything else passes through as is.
+    if (path !== null && !(error instanceof CustosError)) throw fromFsError(error, path);
     throw error;
   }
+  const rest = decode();
+  if (rest.length > 0) yield rest;
 }
 
 /**
@@ -51,6 +49,12 @@ export async function* numberedLines(
   let carry = '';
   let number = 0;
   for await (const chunk of chunks) {
+    // A chunk without a line end only extends the current line (no rescan of what came before).
+    if (!chunk.includes('\n')) {
+      carry += chunk;
+      if (carry.length > maxLineLength) throw tooLong(number + 1, maxLineLength);
+      continue;
+    }
     let start = 0;
     const text = carry + chunk;
     for (;;) {
