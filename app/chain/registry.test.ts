@@ -347,3 +347,37 @@ describe('concurrent transactions from one client', () => {
     }
   });
 });
+
+describe('confirmations', () => {
+  it('waits for N blocks: times out with the hash before them, resumes with waitFor after', async () => {
+    const devnet = await startDevnet();
+    try {
+      const client = new RegistryClient({
+        provider: devnet.provider,
+        registry: devnet.registry,
+        chainId: devnet.chainId,
+        sender: new Wallet(DEVNET_KEYS.owner, devnet.provider),
+        confirmations: 3,
+        timeoutMs: 300,
+        pollMs: 20,
+      });
+      const input = {
+        containerId: hexlify(randomBytes(16)),
+        cid: '0x01',
+        ciphertextHash: h('c'),
+        metadataHash: h('m'),
+      };
+      const timeout = await rejection(client.registerDataset(input));
+      expect(timeout.tag).toBe('TransactionTimeout');
+      const hash = timeout.details['hash'] as string;
+      const receipt = await devnet.provider.getTransactionReceipt(hash);
+      expect(receipt?.status).toBe(1); // included, but only 1 of 3 confirmations
+      await devnet.provider.send('anvil_mine', ['0x2']);
+      const confirmed = await client.waitFor(hash);
+      expect(confirmed.blockNumber).toBe(receipt?.blockNumber);
+      expect(confirmed.events.map((e) => e.name)).toEqual(['DatasetRegistered']);
+    } finally {
+      await devnet.stop();
+    }
+  });
+});
