@@ -29,6 +29,8 @@ export interface PinningServer {
   readonly url: string;
   /** Every status change, in order (tests wait on these). */
   readonly transitions: { requestid: string; status: PinStatus['status'] }[];
+  /** How many requests were answered 429. */
+  rateLimited(): number;
   close(): Promise<void>;
 }
 
@@ -79,6 +81,7 @@ export async function startPinningServer(options: PinningServerOptions): Promise
   const delegates = addresses.filter((a) => a.startsWith('/ip4/127.0.0.1/'));
   let windowStart = Date.now();
   let windowCount = 0;
+  let limited = 0;
   const closing = new AbortController();
 
   const setStatus = (
@@ -120,6 +123,7 @@ export async function startPinningServer(options: PinningServerOptions): Promise
         }
         windowCount += 1;
         if (windowCount > options.rateLimit.max) {
+          limited += 1;
           const retry = Math.ceil((windowStart + options.rateLimit.windowMs - now) / 1000);
           return fail(res, 429, 'RATE_LIMIT', 'too many requests', {
             'retry-after': String(Math.max(retry, 1)),
@@ -187,6 +191,7 @@ export async function startPinningServer(options: PinningServerOptions): Promise
   return {
     url: `http://127.0.0.1:${port}`,
     transitions,
+    rateLimited: () => limited,
     close: async () => {
       closing.abort();
       server.closeAllConnections();

@@ -133,6 +133,31 @@ describe('IPFS Pinning Service API client ↔ spec server on a real kubo', () =>
     }
   });
 
+  it('a 429 while polling is waited out (Retry-After) and the pin still completes', async () => {
+    // 3 requests per second: create + 2 polls, then 429 until the next second
+    const limited = await startPinningServer({
+      kubo: rpc,
+      token: TOKEN,
+      rateLimit: { max: 3, windowMs: 1000 },
+    });
+    try {
+      const path = join(dir, 'polled.bin');
+      await writeFile(path, randomBytes(40 * KUBO_CHUNK_SIZE));
+      const { cid } = await ours.add(path);
+      const c = new PinningServiceClient({
+        endpoint: limited.url,
+        token: TOKEN,
+        pollIntervalMs: 1,
+      });
+      const final = await c.pin(cid, { origins: ours.multiaddrs(), timeoutMs: 30_000 });
+      expect(final.status).toBe('pinned');
+      expect(limited.rateLimited()).toBeGreaterThan(0);
+      expect(await rpc.isPinned(cid)).toBe(true);
+    } finally {
+      await limited.close();
+    }
+  });
+
   it('an unreachable service is StorageUnavailable', async () => {
     const error = await failure(
       client({ endpoint: 'http://127.0.0.1:1' }).findPins(await anyCid()),
