@@ -127,7 +127,7 @@ describe('properties over synthetic data', () => {
         async (n, seed, format) => {
           const input =
             format === 'csv' ? syntheticCsv(n, { seed }) : syntheticFhirNdjson(n, { seed });
-          const result = await run(input, { asOf: AS_OF, fhirOrder: 'grouped' });
+          const result = await run(input, { asOf: AS_OF, format, fhirOrder: 'grouped' });
           const counts = result.input.counts;
           const small = n > 0 && n < 10;
           if (small) {
@@ -150,7 +150,15 @@ describe('properties over synthetic data', () => {
           }
         },
       ),
-      { numRuns: 40 },
+      {
+        numRuns: 40,
+        examples: [
+          [0, 1, 'fhir-ndjson'],
+          [0, 1, 'csv'],
+          [9, 1, 'csv'],
+          [10, 1, 'fhir-ndjson'],
+        ],
+      },
     );
   });
 
