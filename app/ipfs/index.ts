@@ -31,3 +31,4 @@ export {
   type PublishResult,
 } from './publish.ts';
 export { parseStorageSettings, StorageSettingsSchema, type StorageSettings } from './settings.ts';
+export { replicate, type ReplicaResult, type ReplicateOptions } from './replicate.ts';

@@ -1,0 +1,99 @@
+import type { CID } from 'multiformats/cid';
+import { CustosError, isCustosError, type SerializedError } from '../errors/index.ts';
+import { KuboRpcBackend } from './kubo-rpc.ts';
+import type { HeliaDatasetStore } from './node.ts';
+import { PinningServiceClient } from './pinning-service.ts';
+import { publishToKubo } from './publish.ts';
+import type { StorageSettings } from './settings.ts';
+
+export interface ReplicaResult {
+  readonly name: string;
+  readonly kind: 'kubo' | 'pinning-service';
+  /** True only when the backend confirmed the pin (kubo `pin/ls`, service status `pinned`). */
+  readonly pinned: boolean;
+  readonly error?: SerializedError;
+}
+
+export interface ReplicateOptions {
+  /** Resolves a pinning service's `tokenRef` (the keychain lives outside app/ipfs). */
+  readonly tokenFor: (tokenRef: string) => Promise<string>;
+  /** Journals of resumable kubo pushes (e.g. `<vault>/ipfs/publish`). */
+  readonly journalDir: string;
+  readonly signal?: AbortSignal;
+  /** One line per step, for a progress display or log. */
+  readonly onEvent?: (event: { name: string; message: string }) => void;
+}
+
+function asSerialized(error: unknown): SerializedError {
+  if (isCustosError(error)) return error.toJSON();
+  return new CustosError(
+    'Internal',
+    error instanceof Error ? error.message : String(error),
+  ).toJSON();
+}
+
+/**
+ * Publishes a dataset everywhere the settings say: first a local pin (after a full verify), then
+ * each kubo node (resumable CAR push, pinned and confirmed) and each pinning service (our node's
+ * addresses as origins, waiting up to `pinTimeoutSeconds`). Backends are tried one after the
+ * other and their failures are collected, not thrown: one service down does not hide the others.
+ * @throws BlockMissing / CidMismatch when the local copy is incomplete or corrupt (then no backend
+ *   is contacted), Cancelled.
+ */
+export async function replicate(
+  node: HeliaDatasetStore,
+  cid: CID,
+  settings: StorageSettings,
+  options: ReplicateOptions,
+): Promise<ReplicaResult[]> {
+  const signal = options.signal;
+  await node.pin(cid, signal ? { signal } : {});
+  const results: ReplicaResult[] = [];
+  for (const backend of settings.kubo) {
+    signal?.throwIfAborted();
+    try {
+      const kubo = new KuboRpcBackend({ apiUrl: backend.apiUrl });
+      const r = await publishToKubo(node.local, kubo, cid, {
+        journalDir: options.journalDir,
+        ...(signal ? { signal } : {}),
+        onBatch: (p) =>
+          options.onEvent?.({ name: backend.name, message: `sent ${p.bytesSent} bytes` }),
+      });
+      options.onEvent?.({ name: backend.name, message: `pinned (${r.blocksSent} blocks sent)` });
+      results.push({ name: backend.name, kind: 'kubo', pinned: true });
+    } catch (error) {
+      if (
+        isCustosError(error, 'Cancelled') ||
+        isCustosError(error, 'BlockMissing') ||
+        isCustosError(error, 'CidMismatch')
+      )
+        throw error;
+      results.push({ name: backend.name, kind: 'kubo', pinned: false, error: asSerialized(error) });
+    }
+  }
+  for (const service of settings.pinningServices) {
+    signal?.throwIfAborted();
+    try {
+      const client = new PinningServiceClient({
+        endpoint: service.endpoint,
+        token: await options.tokenFor(service.tokenRef),
+      });
+      await client.pin(cid, {
+        origins: node.multiaddrs(),
+        timeoutMs: settings.pinTimeoutSeconds * 1000,
+        ...(signal ? { signal } : {}),
+        onStatus: (s) => options.onEvent?.({ name: service.name, message: s.status }),
+      });
+      results.push({ name: service.name, kind: 'pinning-service', pinned: true });
+    } catch (error) {
+      if (isCustosError(error, 'Cancelled')) throw error;
+      results.push({
+        name: service.name,
+        kind: 'pinning-service',
+        pinned: false,
+        error: asSerialized(error),
+      });
+    }
+  }
+  return results;
+}
