@@ -58,6 +58,9 @@ for (const theme of ['light', 'dark'] as const) {
     await page.getByTestId('to-datasets').click();
     await expect(page.getByTestId('dataset-row')).toHaveCount(1);
     expect(await seriousViolations(page), 'datasets (list)').toEqual([]);
+    await page.getByTestId('open-dataset').click();
+    await expect(page.getByTestId('dataset-detail')).toBeVisible();
+    expect(await seriousViolations(page), 'dataset detail').toEqual([]);
 
     for (const screen of ['Audit', 'Compliance', 'Address book', 'Settings']) {
       await page.getByRole('button', { name: screen, exact: true }).click();

@@ -6,24 +6,14 @@
  */
 import { _electron as electron } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { METHOD_LIST } from '../app/api/names.ts';
+import { installedElectron } from '../main/electron-runtime.ts';
 import { expect, ROOT, test } from './fixtures.ts';
 
-function electronBinary(): string | null {
-  try {
-    const path = createRequire(import.meta.url)('electron') as unknown;
-    return typeof path === 'string' && existsSync(path) ? path : null;
-  } catch {
-    return null;
-  }
-}
-
-const binary = electronBinary();
+const binary = installedElectron(ROOT);
 
 /** The part of the electron module this test uses (e2e/ does not import electron's types). */
 interface ElectronModule {

@@ -83,6 +83,23 @@ test('first run: create a vault, keep the recovery kit, import a CSV, see it in 
   await expect(row.locator('td').nth(1)).toHaveText('3');
   await shot(page, '06-datasets-list');
 
+  // Dataset detail: people's words first, identifiers one click away, honest tabs.
+  await row.getByTestId('open-dataset').click();
+  const detail = page.getByTestId('dataset-detail');
+  await expect(detail.getByRole('heading', { level: 1 })).toHaveText('Cardiology cohort 2024');
+  await expect(detail.getByRole('tabpanel')).toContainText('diagnosis');
+  await expect(detail.getByRole('tabpanel')).toContainText('cardiology-cohort-2024.csv');
+  await shot(page, '06b-dataset-detail');
+  await detail.getByRole('tab', { name: 'Details' }).focus();
+  await page.keyboard.press('Home');
+  await expect(detail.getByRole('tab', { name: 'Grants' })).toHaveAttribute(
+    'aria-selected',
+    'true',
+  );
+  await expect(detail.getByRole('tabpanel')).toContainText('Coming with the chain layer');
+  await detail.getByRole('button', { name: '← All datasets' }).click();
+  await expect(row).toHaveCount(1);
+
   // The same screen in the dark theme, then a placeholder screen that says what is coming.
   await page.getByTestId('theme').selectOption('dark');
   await shot(page, '07-datasets-dark');

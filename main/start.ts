@@ -10,11 +10,11 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CustosService } from '../app/service/index.ts';
+import { installedElectron } from './electron-runtime.ts';
 import { startWebHost } from './web/host.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -31,16 +31,6 @@ function defaultVaultDir(): string {
 
 const KDFS = ['interactive', 'moderate', 'sensitive'] as const;
 
-/** The Electron binary, when one is installed (the npm package downloads it lazily, or not). */
-function electronBinary(): string | null {
-  try {
-    const path = createRequire(import.meta.url)('electron') as unknown;
-    return typeof path === 'string' && existsSync(path) ? path : null;
-  } catch {
-    return null;
-  }
-}
-
 function startElectron(binary: string): void {
   execFileSync(join(ROOT, 'node_modules', '.bin', 'electron-vite'), ['build'], {
     cwd: ROOT,
@@ -51,7 +41,7 @@ function startElectron(binary: string): void {
 }
 
 async function main(): Promise<void> {
-  const binary = process.env.CUSTOS_WEB === '1' ? null : electronBinary();
+  const binary = process.env.CUSTOS_WEB === '1' ? null : installedElectron(ROOT);
   if (binary) {
     startElectron(binary);
     return;

@@ -15,6 +15,7 @@ export function App() {
   const status = useQuery({ queryKey: ['status'], queryFn: () => api.getStatus({}) });
   const [kit, setKit] = useState<Kit | null>(null);
   const [screen, setScreen] = useState<Screen>('datasets');
+  const [datasetId, setDatasetId] = useState<string | null>(null);
   const theme = useTheme();
 
   useEffect(
@@ -60,5 +61,17 @@ export function App() {
   }
   if (s.vault === 'absent') return <Welcome onCreated={setKit} status={s} theme={theme} />;
   if (s.vault === 'locked') return <Unlock status={s} theme={theme} />;
-  return <Shell status={s} screen={screen} onNavigate={setScreen} theme={theme} />;
+  return (
+    <Shell
+      status={s}
+      screen={screen}
+      onNavigate={setScreen}
+      theme={theme}
+      datasetId={datasetId}
+      onOpenDataset={(id) => {
+        setDatasetId(id);
+        setScreen('dataset');
+      }}
+    />
+  );
 }

@@ -2,12 +2,14 @@ import { useQueryClient } from '@tanstack/react-query';
 import type { AppStatus } from '../../../app/api/index.ts';
 import { useApi } from '../api/context.tsx';
 import { ComingSoon } from '../screens/ComingSoon.tsx';
+import { DatasetDetail } from '../screens/DatasetDetail.tsx';
 import { Datasets } from '../screens/Datasets.tsx';
 import { Import } from '../screens/Import.tsx';
 import type { Theme } from './theme.ts';
 import { DevnetBanner, StatusChips, ThemeSwitch } from './TopBar.tsx';
 
-export type Screen = 'datasets' | 'import' | 'audit' | 'compliance' | 'address-book' | 'settings';
+export type Screen =
+  'datasets' | 'dataset' | 'import' | 'audit' | 'compliance' | 'address-book' | 'settings';
 
 const NAV: { id: Screen; label: string }[] = [
   { id: 'datasets', label: 'Datasets' },
@@ -22,15 +24,19 @@ export function Shell({
   screen,
   onNavigate,
   theme,
+  datasetId,
+  onOpenDataset,
 }: {
   status: AppStatus;
   screen: Screen;
   onNavigate: (screen: Screen) => void;
   theme: Theme;
+  datasetId: string | null;
+  onOpenDataset: (id: string) => void;
 }) {
   const api = useApi();
   const queryClient = useQueryClient();
-  const current = screen === 'import' ? 'datasets' : screen;
+  const current = screen === 'import' || screen === 'dataset' ? 'datasets' : screen;
   return (
     <div className="app">
       <a className="skip-link" href="#content">
@@ -78,8 +84,15 @@ export function Shell({
           <p className="sidenav-foot">Locks after {status.autoLockMinutes} min idle</p>
         </nav>
         <main id="content" className="content" tabIndex={-1}>
-          {screen === 'datasets' ? <Datasets onImport={() => onNavigate('import')} /> : null}
-          {screen === 'import' ? <Import onDone={() => onNavigate('datasets')} /> : null}
+          {screen === 'datasets' ? (
+            <Datasets onImport={() => onNavigate('import')} onOpen={onOpenDataset} />
+          ) : null}
+          {screen === 'dataset' && datasetId ? (
+            <DatasetDetail id={datasetId} onBack={() => onNavigate('datasets')} />
+          ) : null}
+          {screen === 'import' ? (
+            <Import onDone={() => onNavigate('datasets')} onOpen={onOpenDataset} />
+          ) : null}
           {screen === 'audit' ? (
             <ComingSoon
               title="Audit"

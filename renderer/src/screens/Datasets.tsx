@@ -3,7 +3,13 @@ import { useApi } from '../api/context.tsx';
 import { ErrorNote } from '../components/ErrorNote.tsx';
 import { formatBytes, formatCount, formatLocal, formatRelative } from '../components/format.ts';
 
-export function Datasets({ onImport }: { onImport: () => void }) {
+export function Datasets({
+  onImport,
+  onOpen,
+}: {
+  onImport: () => void;
+  onOpen: (id: string) => void;
+}) {
   const api = useApi();
   const list = useQuery({ queryKey: ['datasets'], queryFn: () => api.listDatasets({}) });
   return (
@@ -73,7 +79,14 @@ export function Datasets({ onImport }: { onImport: () => void }) {
             {list.data.datasets.map((d) => (
               <tr key={d.id} data-testid="dataset-row">
                 <td>
-                  <span className="cell-title">{d.name}</span>
+                  <button
+                    type="button"
+                    className="cell-title link-button"
+                    onClick={() => onOpen(d.id)}
+                    data-testid="open-dataset"
+                  >
+                    {d.name}
+                  </button>
                   {d.description ? <span className="cell-sub">{d.description}</span> : null}
                   <span className="cell-sub mono" title={`Dataset id ${d.id}`}>
                     {d.sourceName} · {d.id.slice(0, 8)}…

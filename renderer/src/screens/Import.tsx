@@ -89,7 +89,7 @@ function Progress({ job, onCancel }: { job: ImportJob; onCancel: () => void }) {
   );
 }
 
-export function Import({ onDone }: { onDone: () => void }) {
+export function Import({ onDone, onOpen }: { onDone: () => void; onOpen: (id: string) => void }) {
   const api = useApi();
   const queryClient = useQueryClient();
   const [path, setPath] = useState('');
@@ -162,6 +162,15 @@ export function Import({ onDone }: { onDone: () => void }) {
                 <button type="button" className="button" onClick={onDone} data-testid="to-datasets">
                   See your datasets
                 </button>
+                {job.datasetId ? (
+                  <button
+                    type="button"
+                    className="button"
+                    onClick={() => onOpen(job.datasetId ?? '')}
+                  >
+                    Open “{name}”
+                  </button>
+                ) : null}
               </div>
               <p id="grant-later" className="muted small">
                 Not available yet: grants are signed on your Ledger and recorded on the network,
