@@ -189,3 +189,5 @@ export class Journal<R extends JsonValue = JsonValue> {
     await this.#handle.close();
   }
 }
+
+export { KeyReleaseRecordSchema, type KeyReleaseRecord } from './key-release-record.ts';
