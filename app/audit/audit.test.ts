@@ -1,0 +1,158 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CustosError } from '../errors/index.ts';
+import {
+  auditDataset,
+  parseJournalText,
+  readDatasetHistory,
+  readJournalForAudit,
+} from './index.ts';
+import { buildTimeline, type AuditTimeline } from './timeline.ts';
+import { buildScenario, type Scenario } from './testing.ts';
+
+describe('audit timeline from a devnet history and a key-release journal', () => {
+  let s: Scenario;
+  let source: Parameters<typeof auditDataset>[0];
+  let timeline: AuditTimeline;
+
+  beforeAll(async () => {
+    s = await buildScenario();
+    source = {
+      provider: s.devnet.provider,
+      chainId: s.devnet.chainId,
+      registry: s.devnet.registry,
+      startBlock: s.devnet.startBlock,
+    };
+    timeline = await auditDataset(source, s.datasetId, { journalPath: s.journalPath });
+  });
+  afterAll(async () => {
+    await s?.stop();
+  });
+
+  it('has every chain event and journal record, in order, with who, when, grant, run and TEE type', () => {
+    expect(timeline.entries.map((e) => e.kind)).toEqual([
+      'dataset-registered',
+      'operator-set',
+      'grant-created',
+      'run-opened',
+      'key-released',
+      'run-closed',
+      'run-opened',
+      'key-released',
+      'key-refused',
+      'grant-revoked',
+      'run-closed',
+      'grant-created',
+      'run-opened',
+      'key-released', // the phantom release, naming the last block
+    ]);
+    const kinds = timeline.entries.map((e) => e.kind);
+    expect(kinds.filter((k) => k === 'key-released')).toHaveLength(3);
+    const opened = timeline.entries.find(
+      (e) => e.runId === s.runs.closed && e.kind === 'run-opened',
+    )!;
+    expect(opened.who).toBe(s.operator.address.toLowerCase());
+    expect(opened.grantId).toBe(s.grants.first.toLowerCase());
+    expect(opened.teeType).toBe('simulated');
+    expect(opened.simulated).toBe(true);
+    expect(opened.blockTime).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect(opened.wallTime).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect(opened.evidence.evidenceHash).toBe(s.evidence.hash);
+    expect(opened.evidence.txHash).toMatch(/^0x[0-9a-f]{64}$/);
+    const registered = timeline.entries[0]!;
+    expect(registered.who).toBe(s.owner.address.toLowerCase());
+    const refused = timeline.entries.find((e) => e.kind === 'key-refused')!;
+    expect(refused.what).toContain('MeasurementNotAllowed');
+    expect(refused.evidence.journalSeq).toBe(2);
+  });
+
+  it('places a release right after the run it names and chain events in chain order', () => {
+    const ids = timeline.entries.map((e) => e.id);
+    const opened = timeline.entries.findIndex(
+      (e) => e.kind === 'run-opened' && e.runId === s.runs.closedLate,
+    );
+    expect(timeline.entries[opened + 1]?.kind).toBe('key-released');
+    const chainBlocks = timeline.entries
+      .filter((e) => e.source === 'chain')
+      .map((e) => e.blockNumber!);
+    expect([...chainBlocks].sort((a, b) => a - b)).toEqual(chainBlocks);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('flags a close after revocation, a release without a run and a run without a release', () => {
+    const kinds = timeline.anomalies.map((a) => `${a.kind}:${a.runId}`);
+    expect(kinds).toContain(`closed-after-revocation:${s.runs.closedLate.toLowerCase()}`);
+    expect(kinds).toContain(`release-without-run:${s.phantomRun.toLowerCase()}`);
+    expect(kinds).toContain(`run-without-release:${s.runs.unreleased.toLowerCase()}`);
+    expect(timeline.anomalies.map((a) => a.kind)).not.toContain(
+      'closed-after-revocation:' + s.runs.closed,
+    );
+    const late = timeline.entries.find(
+      (e) => e.kind === 'run-closed' && e.runId === s.runs.closedLate.toLowerCase(),
+    );
+    expect(late?.anomalies).toContain('closed-after-revocation');
+    const normal = timeline.entries.find(
+      (e) => e.kind === 'run-closed' && e.runId === s.runs.closed.toLowerCase(),
+    );
+    expect(normal?.anomalies).toEqual([]);
+    // on the devnet, simulated evidence is expected; the journal chain is intact
+    expect(timeline.anomalies.map((a) => a.kind)).not.toContain('simulated-outside-devnet');
+    expect(timeline.anomalies.map((a) => a.kind)).not.toContain('journal-broken');
+  });
+
+  it('flags a run not closed within the expected time only once that time has passed on-chain', async () => {
+    expect(timeline.anomalies.map((a) => a.kind)).not.toContain('run-not-closed');
+    await s.devnet.provider.send('evm_increaseTime', [2 * 86_400]);
+    await s.devnet.provider.send('evm_mine', []);
+    const later = await auditDataset(source, s.datasetId, { journalPath: s.journalPath });
+    const notClosed = later.anomalies.filter((a) => a.kind === 'run-not-closed');
+    expect(notClosed.map((a) => a.runId)).toEqual([s.runs.unreleased.toLowerCase()]);
+    const withLongerExpectation = await auditDataset(source, s.datasetId, {
+      journalPath: s.journalPath,
+      expectedRunSeconds: 7 * 86_400,
+    });
+    expect(withLongerExpectation.anomalies.map((a) => a.kind)).not.toContain('run-not-closed');
+  });
+
+  it('flags simulated evidence when the chain is not a development network', async () => {
+    const history = await readDatasetHistory(source, s.datasetId);
+    const journal = await readJournalForAudit(s.journalPath);
+    const t = buildTimeline(history, {
+      chainId: s.devnet.chainId,
+      registry: s.devnet.registry,
+      journal,
+      devnet: false,
+    });
+    const flagged = t.anomalies.filter((a) => a.kind === 'simulated-outside-devnet');
+    expect(flagged).toHaveLength(4); // every journal record of this dataset is simulated
+    expect(t.entries.filter((e) => e.anomalies.includes('simulated-outside-devnet'))).toHaveLength(
+      4,
+    );
+  });
+
+  it('flags a journal whose hash chain breaks and still shows its entries', async () => {
+    const text = await readFile(s.journalPath, 'utf8');
+    const lines = text.trimEnd().split('\n');
+    const edited = JSON.parse(lines[1]!) as { record: { client: string } };
+    edited.record.client = '10.0.0.66';
+    lines[1] = JSON.stringify(edited);
+    const tampered = `${s.journalPath}.tampered`;
+    await writeFile(tampered, `${lines.join('\n')}\n`);
+    const t = await auditDataset(source, s.datasetId, { journalPath: tampered });
+    const broken = t.anomalies.find((a) => a.kind === 'journal-broken');
+    expect(broken?.message).toContain('entry 1 was altered');
+    expect(broken?.entryIds).toEqual(['journal:1']);
+    expect(t.entries.filter((e) => e.source === 'journal')).toHaveLength(4);
+    // a removed line breaks the sequence
+    const removed = parseJournalText(`${[lines[0], lines[2]].join('\n')}\n`);
+    expect(removed.broken?.message).toContain('out of sequence');
+  });
+
+  it('refuses a dataset the registry never registered', async () => {
+    const err = await auditDataset(source, `0x${'42'.repeat(24)}${'0'.repeat(16)}`).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(CustosError);
+    expect((err as CustosError).tag).toBe('DatasetNotRegistered');
+  });
+});
