@@ -151,6 +151,57 @@ export class RegistryClient {
     return this.#read('isMeasurementAllowed', [grantId, measurement]);
   }
 
+  /**
+   * How a dataset was registered — its `DatasetRegistered` event: the container id (the `.custos`
+   * header's dataset id, which names the key in the owner's vault), the CID and the hashes.
+   * @throws DatasetNotRegistered, RpcUnavailable
+   */
+  async registration(
+    datasetId: string,
+    fromBlock = 0,
+  ): Promise<{
+    containerId: string;
+    cid: string;
+    ciphertextHash: string;
+    metadataHash: string;
+    owner: string;
+    blockNumber: number;
+    transactionHash: string;
+  }> {
+    const topic = this.#contract.interface.getEvent('DatasetRegistered')?.topicHash;
+    let logs;
+    try {
+      logs = await this.provider.getLogs({
+        address: this.address,
+        topics: [topic ?? null, datasetId],
+        fromBlock,
+        toBlock: 'latest',
+      });
+    } catch (error) {
+      throw toChainError(error, { datasetId });
+    }
+    for (const log of logs) {
+      const event = decodeRegistryLog(log);
+      if (event?.name !== 'DatasetRegistered') continue;
+      return {
+        containerId: event.args.containerId.replace(/^0x/, ''),
+        cid: event.args.cid,
+        ciphertextHash: event.args.ciphertextHash,
+        metadataHash: event.args.metadataHash,
+        owner: event.args.owner,
+        blockNumber: event.blockNumber,
+        transactionHash: event.transactionHash,
+      };
+    }
+    throw new CustosError(
+      'DatasetNotRegistered',
+      `dataset ${datasetId} is not registered on this registry`,
+      {
+        details: { datasetId },
+      },
+    );
+  }
+
   // ------------------------------------------------------------------ direct calls
 
   /** Registers a dataset owned by the sender. @throws DatasetExists as TransactionReverted, RpcUnavailable … */

@@ -18,3 +18,4 @@ export {
 } from './container.ts';
 export { decryptFile, encryptFile, type FileProgress } from './files.ts';
 export { loadBackend, sodium, type BackendName, type SodiumBackend } from './sodium.ts';
+export { channel, iterableSource } from './streams.ts';

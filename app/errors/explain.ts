@@ -111,6 +111,7 @@ const SENTENCES: Record<ErrorTag, string> = {
   ChallengeExpired: 'The enclave answered too late. It must request a new challenge.',
   ReportDataMismatch:
     'The enclave’s attestation is not bound to its key and challenge. No key was released.',
+  RateLimited: 'Too many requests from this client in a short time. Wait a moment and retry.',
   KeyReleaseRefused: 'The key was not released: the request did not meet the dataset’s policy.',
   MalformedRecord:
     'A record in the dataset is not valid FHIR R4 or CSV (see the line named). The run stopped; no result was produced.',

@@ -90,6 +90,7 @@ export const ERROR_TAGS = [
   'ChallengeExpired',
   'ReportDataMismatch',
   'KeyReleaseRefused',
+  'RateLimited',
   'MalformedRecord',
   // audit and proofs
   'ProofInvalid',

@@ -1,0 +1,39 @@
+/**
+ * The enclave apps Custos knows, by name: how to compute each one's measurement (what a grant
+ * allows) and how to run it on a verified plaintext stream with the consumer's parameters.
+ */
+import { CustosError } from '../../app/errors/index.ts';
+import { run as cohortStats } from './cohort-stats/index.ts';
+import { measurement as cohortStatsMeasurement } from './cohort-stats/measurement.ts';
+
+export interface EnclaveAppEntry {
+  readonly name: string;
+  readonly title: string;
+  /** 0x-prefixed bytes32. */
+  measurement(): Promise<string>;
+  /** Runs on the plaintext; returns the result document's bytes (JSON). */
+  run(plaintext: AsyncIterable<Uint8Array>, params: unknown, now: Date): Promise<Uint8Array>;
+}
+
+const json = (value: unknown): Uint8Array =>
+  new TextEncoder().encode(`${JSON.stringify(value, null, 2)}\n`);
+
+export const ENCLAVE_APPS: Readonly<Record<string, EnclaveAppEntry>> = {
+  'cohort-stats': {
+    name: 'cohort-stats',
+    title: 'Cohort statistics',
+    measurement: cohortStatsMeasurement,
+    run: async (plaintext, params, now) => json(await cohortStats(plaintext, params, { now })),
+  },
+};
+
+/** @throws UsageError for an unknown app name. */
+export function enclaveApp(name: string): EnclaveAppEntry {
+  const app = ENCLAVE_APPS[name];
+  if (!app)
+    throw new CustosError(
+      'UsageError',
+      `unknown enclave app "${name}" (known: ${Object.keys(ENCLAVE_APPS).join(', ')})`,
+    );
+  return app;
+}
