@@ -53,6 +53,8 @@ export const AppStatus = z.object({
     .max(24 * 60),
   /** "Remember on this device" (OS keychain through Electron safeStorage): possible, and set. */
   remember: z.object({ available: z.boolean(), enabled: z.boolean() }),
+  /** Whether the host can show the system's file picker (Electron); else the UI asks for a path. */
+  canChooseFiles: z.boolean(),
 });
 
 export const Dataset = z.object({
@@ -143,6 +145,11 @@ export const METHODS = {
   touch: { input: Empty, output: Done },
   listDatasets: { input: Empty, output: z.object({ datasets: z.array(Dataset) }) },
   getDataset: { input: z.object({ id: datasetId }).strict(), output: Dataset },
+  /** Shows the system's file picker; null when the user closes it. Only when `canChooseFiles`. */
+  chooseImportFile: {
+    input: Empty,
+    output: z.object({ path: z.string().max(4096).nullable() }),
+  },
   previewImport: {
     input: z.object({ path: z.string().min(1).max(4096) }).strict(),
     output: ImportPreview,

@@ -16,6 +16,7 @@ export const METHOD_LIST = [
   'touch',
   'listDatasets',
   'getDataset',
+  'chooseImportFile',
   'previewImport',
   'startImport',
   'getImport',

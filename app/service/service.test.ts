@@ -227,3 +227,23 @@ describe('remember on this device', () => {
     expect(value(await call('getStatus'))).toMatchObject({ remember: { available: false } });
   });
 });
+
+describe('file picker', () => {
+  it('is offered only when the host has one', async () => {
+    value(await call('createVault', { passphrase: PASS }));
+    expect(value(await call('getStatus'))).toMatchObject({ canChooseFiles: false });
+    const refused = await call('chooseImportFile');
+    expect(refused.ok ? 'ok' : refused.error.tag).toBe('UsageError');
+
+    await service.close();
+    const picks = ['/data/cohort.csv', null];
+    service = new CustosService({
+      vaultDir: join(dir, 'vault'),
+      chooseFile: () => Promise.resolve(picks.shift() ?? null),
+    });
+    value(await call('unlock', { passphrase: PASS }));
+    expect(value(await call('getStatus'))).toMatchObject({ canChooseFiles: true });
+    expect(value(await call('chooseImportFile'))).toEqual({ path: '/data/cohort.csv' });
+    expect(value(await call('chooseImportFile'))).toEqual({ path: null });
+  });
+});

@@ -36,6 +36,8 @@ export interface ServiceOptions {
   readonly autoLockMinutes?: number;
   /** The OS keychain store for "remember on this device", when the host has one. */
   readonly remember?: RememberStore;
+  /** The system file picker, when the host has one (Electron); resolves null when closed. */
+  readonly chooseFile?: () => Promise<string | null>;
 }
 
 type Listener = <E extends EventName>(event: E, payload: EventPayload<E>) => void;
@@ -122,6 +124,15 @@ export class CustosService {
             details: { datasetId: id },
           });
         return found;
+      },
+      chooseImportFile: async () => {
+        this.#unlocked();
+        if (!this.#options.chooseFile)
+          throw new CustosError(
+            'UsageError',
+            'this window cannot open a file picker: type the path',
+          );
+        return { path: await this.#options.chooseFile() };
       },
       previewImport: ({ path }) => {
         this.#unlocked();
@@ -225,6 +236,7 @@ export class CustosService {
       },
       device: { state: 'not-configured', label: 'No signer set up' },
       autoLockMinutes: this.#autoLockMinutes,
+      canChooseFiles: this.#options.chooseFile !== undefined,
       remember: {
         available: this.#rememberStore() !== null,
         enabled: exists && (await this.#options.remember?.load().then((p) => p !== null)) === true,

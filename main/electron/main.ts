@@ -6,6 +6,7 @@
 import {
   app,
   BrowserWindow,
+  dialog,
   ipcMain,
   powerMonitor,
   protocol,
@@ -113,6 +114,18 @@ async function start(): Promise<void> {
   const service = new CustosService({
     vaultDir: join(app.getPath('userData'), 'vault'),
     remember: safeStorageRemember(app.getPath('userData')),
+    chooseFile: async () => {
+      if (!mainWindow) return null;
+      const picked = await dialog.showOpenDialog(mainWindow, {
+        title: 'Choose the dataset file to import',
+        properties: ['openFile'],
+        filters: [
+          { name: 'CSV tables', extensions: ['csv'] },
+          { name: 'All files', extensions: ['*'] },
+        ],
+      });
+      return picked.canceled ? null : (picked.filePaths[0] ?? null);
+    },
   });
   for (const method of METHOD_LIST) {
     ipcMain.handle(methodChannel(method), (event: IpcMainInvokeEvent, input: unknown) => {

@@ -41,6 +41,7 @@ const METHOD_NAMES = {
   touch: true,
   listDatasets: true,
   getDataset: true,
+  chooseImportFile: true,
   previewImport: true,
   startImport: true,
   getImport: true,

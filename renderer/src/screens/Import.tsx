@@ -1,4 +1,4 @@
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import type { ImportJob, ImportPreview, ImportStage } from '../../../app/api/index.ts';
 import { ApiCallError } from '../api/client.ts';
@@ -100,6 +100,16 @@ export function Import({ onDone, onOpen }: { onDone: () => void; onOpen: (id: st
   const preview = useMutation({
     mutationFn: () => api.previewImport({ path: path.trim() }),
     onSuccess: (p: ImportPreview) => setName((n) => n || nameFrom(p.sourceName)),
+  });
+  const status = useQuery({ queryKey: ['status'], queryFn: () => api.getStatus({}) });
+  const canChoose = status.data?.canChooseFiles === true;
+  const choose = useMutation({
+    mutationFn: () => api.chooseImportFile({}),
+    onSuccess: ({ path: picked }) => {
+      if (picked === null) return;
+      setPath(picked);
+      preview.reset();
+    },
   });
   const start = useMutation({
     mutationFn: () => api.startImport({ path: path.trim(), name: name.trim(), description }),
@@ -238,6 +248,16 @@ export function Import({ onDone, onOpen }: { onDone: () => void; onOpen: (id: st
               data-testid="import-path"
               className="mono grow"
             />
+            {canChoose ? (
+              <button
+                type="button"
+                className="button"
+                onClick={() => choose.mutate()}
+                disabled={choose.isPending}
+              >
+                Choose file…
+              </button>
+            ) : null}
             <button
               type="submit"
               className="button"
@@ -248,6 +268,7 @@ export function Import({ onDone, onOpen }: { onDone: () => void; onOpen: (id: st
             </button>
           </div>
         </label>
+        <ErrorNote error={choose.error} />
         <ErrorNote error={preview.error} title="Custos could not read this file" />
       </form>
 
