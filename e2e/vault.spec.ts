@@ -224,3 +224,13 @@ test('a long import shows stages, bytes and rate, and cancel rolls back', async 
   await page.getByRole('button', { name: 'Back to datasets' }).click();
   await expect(page.getByTestId('datasets-empty')).toBeVisible();
 });
+
+test('when Custos stops, the window says so instead of failing silently', async ({
+  page,
+  custos,
+}) => {
+  await page.goto(custos.host.url);
+  await expect(page.getByTestId('welcome')).toBeVisible();
+  await custos.host.close();
+  await expect(page.getByTestId('fatal')).toContainText('The connection to Custos was lost');
+});
