@@ -48,6 +48,14 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'developer tools (dev apdu: talk to an emulated Ledger)',
     load: async () => (await import('./commands/dev.ts')).dev,
   },
+  devnet: {
+    summary: 'run a whole devnet: chain, IPFS, key release (simulated enclaves)',
+    load: async () => (await import('./commands/devnet.ts')).devnet,
+  },
+  enclave: {
+    summary: 'run an enclave app in the simulated enclave; print an app measurement',
+    load: async () => (await import('./commands/enclave.ts')).enclave,
+  },
 };
 
 function usage(): string {

@@ -117,6 +117,11 @@ export function nativeBackend(): SodiumBackend {
       sodium.crypto_box_keypair(publicKey, secretKey);
       return { publicKey, secretKey };
     },
+    boxPublicKeyOf(secretKey) {
+      const publicKey = Buffer.alloc(sodium.crypto_box_PUBLICKEYBYTES);
+      sodium.crypto_scalarmult_base(publicKey, buf(secretKey));
+      return publicKey;
+    },
     boxSeal(message, publicKey) {
       const c = Buffer.alloc(message.length + sodium.crypto_box_SEALBYTES);
       sodium.crypto_box_seal(c, buf(message), buf(publicKey));

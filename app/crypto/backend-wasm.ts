@@ -75,6 +75,7 @@ export async function wasmBackend(): Promise<SodiumBackend> {
       const { publicKey, privateKey } = s.crypto_box_keypair();
       return { publicKey, secretKey: privateKey };
     },
+    boxPublicKeyOf: (secretKey) => s.crypto_scalarmult_base(secretKey),
     boxSeal: (message, publicKey) => s.crypto_box_seal(message, publicKey),
     boxSealOpen(sealed, publicKey, secretKey) {
       try {

@@ -64,6 +64,7 @@ declare module 'sodium-native' {
     crypto_box_SECRETKEYBYTES: number;
     crypto_box_SEALBYTES: number;
     crypto_box_keypair(pk: Buffer, sk: Buffer): void;
+    crypto_scalarmult_base(q: Buffer, n: Buffer): void;
     crypto_box_seal(c: Buffer, m: Buffer, pk: Buffer): void;
     crypto_box_seal_open(m: Buffer, c: Buffer, pk: Buffer, sk: Buffer): boolean;
     crypto_sign_PUBLICKEYBYTES: number;

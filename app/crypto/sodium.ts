@@ -68,6 +68,8 @@ export interface SodiumBackend {
     memlimit: number,
   ): Promise<Uint8Array>;
   boxKeypair(): { publicKey: Uint8Array; secretKey: Uint8Array };
+  /** The X25519 public key of a secret key (crypto_scalarmult_base). */
+  boxPublicKeyOf(secretKey: Uint8Array): Uint8Array;
   boxSeal(message: Uint8Array, publicKey: Uint8Array): Uint8Array;
   /** `null` when the sealed box does not open with this key pair. */
   boxSealOpen(sealed: Uint8Array, publicKey: Uint8Array, secretKey: Uint8Array): Uint8Array | null;

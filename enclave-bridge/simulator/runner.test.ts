@@ -161,9 +161,9 @@ describe('refusals: each named, journaled, and no key leaves', () => {
     attester = simulatedAttester(env.simulationKey, Buffer.from(measurement.slice(2), 'hex'));
   });
 
-  async function expectRefused(outcome: Promise<string>, tag: string): Promise<void> {
+  async function expectRefused(outcome: () => Promise<string>, tag: string): Promise<void> {
     const before = (await journal()).length;
-    expect(await outcome).toBe(tag);
+    expect(await outcome()).toBe(tag);
     const after = await journal();
     expect(after.length).toBe(before + 1);
     expect(after.at(-1)).toMatchObject({ decision: 'refused', reason: tag, runId: null });
@@ -173,17 +173,18 @@ describe('refusals: each named, journaled, and no key leaves', () => {
     let used: ReleaseRequest | undefined;
     expect(await attempt(grantId, attester, (r) => (used = r))).toMatch(/^released /);
     await expectRefused(
-      requestRelease(env.keyRelease.url, used!).then(
-        () => 'released',
-        (e: CustosError) => e.tag,
-      ),
+      () =>
+        requestRelease(env.keyRelease.url, used!).then(
+          () => 'released',
+          (e: CustosError) => e.tag,
+        ),
       'ChallengeUnknown',
     );
   });
 
   it('a nonce never issued → ChallengeUnknown', async () => {
     await expectRefused(
-      attempt(grantId, attester, (r) => ({ ...r, nonce: 'ab'.repeat(32) })),
+      () => attempt(grantId, attester, (r) => ({ ...r, nonce: 'ab'.repeat(32) })),
       'ChallengeUnknown',
     );
   });
@@ -191,17 +192,18 @@ describe('refusals: each named, journaled, and no key leaves', () => {
   it('evidence bound to another enclave key → ReportDataMismatch', async () => {
     const other = await newEnclaveIdentity();
     await expectRefused(
-      attempt(grantId, attester, (r) => ({
-        ...r,
-        enclave: { ...r.enclave, boxPublicKey: Buffer.from(other.box.publicKey).toString('hex') },
-      })),
+      () =>
+        attempt(grantId, attester, (r) => ({
+          ...r,
+          enclave: { ...r.enclave, boxPublicKey: Buffer.from(other.box.publicKey).toString('hex') },
+        })),
       'ReportDataMismatch',
     );
   });
 
   it('an app the grant does not allow (other measurement) → MeasurementNotAllowed', async () => {
     const other = simulatedAttester(env.simulationKey, new Uint8Array(32).fill(0x42));
-    await expectRefused(attempt(grantId, other), 'MeasurementNotAllowed');
+    await expectRefused(() => attempt(grantId, other), 'MeasurementNotAllowed');
   });
 
   it('a debug enclave → DebugEnclave', async () => {
@@ -217,7 +219,7 @@ describe('refusals: each named, journaled, and no key leaves', () => {
         ).toString('base64'),
       }),
     };
-    await expectRefused(attempt(grantId, debug), 'DebugEnclave');
+    await expectRefused(() => attempt(grantId, debug), 'DebugEnclave');
   });
 
   it('evidence signed by another simulator (not this devnet’s key) → AttestationInvalid', async () => {
@@ -225,7 +227,7 @@ describe('refusals: each named, journaled, and no key leaves', () => {
       await newSimulationKey(),
       Buffer.from(measurement.slice(2), 'hex'),
     );
-    await expectRefused(attempt(grantId, stranger), 'AttestationInvalid');
+    await expectRefused(() => attempt(grantId, stranger), 'AttestationInvalid');
   });
 
   it('an expired grant → GrantExpired', async () => {
@@ -233,38 +235,36 @@ describe('refusals: each named, journaled, and no key leaves', () => {
     const g = await newGrant({ notBefore: now - 100, notAfter: now + 2 });
     await env.devnet.provider.send('evm_increaseTime', [10]);
     await env.devnet.provider.send('evm_mine', []);
-    await expectRefused(attempt(g, attester), 'GrantExpired');
+    await expectRefused(() => attempt(g, attester), 'GrantExpired');
   });
 
   it('a grant not yet valid → GrantNotYetValid', async () => {
     const now = await chainNow();
-    await expectRefused(
-      attempt(await newGrant({ notBefore: now + 3600, notAfter: now + 7200 }), attester),
-      'GrantNotYetValid',
-    );
+    const g = await newGrant({ notBefore: now + 3600, notAfter: now + 7200 });
+    await expectRefused(() => attempt(g, attester), 'GrantNotYetValid');
   });
 
   it('a revoked grant → GrantRevoked', async () => {
     const g = await newGrant();
     await env.owner.revoke(g);
-    await expectRefused(attempt(g, attester), 'GrantRevoked');
+    await expectRefused(() => attempt(g, attester), 'GrantRevoked');
   });
 
   it('an exhausted grant → GrantExhausted', async () => {
     const g = await newGrant({ maxRuns: 1 });
     expect(await attempt(g, attester)).toMatch(/^released /);
-    await expectRefused(attempt(g, attester), 'GrantExhausted');
+    await expectRefused(() => attempt(g, attester), 'GrantExhausted');
   });
 
   it('an unknown grant → GrantNotFound', async () => {
     const unknown = `${datasetId.slice(0, 50)}00000000000fffff`;
-    await expectRefused(attempt(unknown, attester), 'GrantNotFound');
+    await expectRefused(() => attempt(unknown, attester), 'GrantNotFound');
   });
 
   it('a frozen dataset → DatasetFrozen; after unfreezing it works again', async () => {
     const g = await newGrant();
     await env.owner.freeze(datasetId);
-    await expectRefused(attempt(g, attester), 'DatasetFrozen');
+    await expectRefused(() => attempt(g, attester), 'DatasetFrozen');
     await env.owner.unfreeze(datasetId);
     expect(await attempt(g, attester)).toMatch(/^released /);
   });
@@ -272,13 +272,13 @@ describe('refusals: each named, journaled, and no key leaves', () => {
   it('revoke-all (epoch bump) kills every older grant → GrantRevoked', async () => {
     const g = await newGrant();
     await env.owner.revokeAll(datasetId);
-    await expectRefused(attempt(g, attester), 'GrantRevoked');
+    await expectRefused(() => attempt(g, attester), 'GrantRevoked');
     expect(await attempt(await newGrant(), attester)).toMatch(/^released /);
   });
 
   it('a malformed request → UsageError', async () => {
     await expectRefused(
-      attempt(grantId, attester, (r) => ({ ...r, grantId: 'not-a-grant' })),
+      () => attempt(grantId, attester, (r) => ({ ...r, grantId: 'not-a-grant' })),
       'UsageError',
     );
   });
@@ -429,6 +429,72 @@ describe('refusals that need their own service', () => {
     await withService('dead', { registry: dead.operator }, async (url, path) => {
       expect(await attempt(await newGrant(), simulated(), undefined, url)).toBe('RpcUnavailable');
       expect((await journal(path)).map((r) => r.decision)).toEqual(['refused']);
+    });
+  });
+});
+
+describe('the CLI against this devnet', () => {
+  it('`custos enclave run` prints the run, writes the sealed result; `custos enclave open --hash` opens it', async () => {
+    const { main } = await import('../../app/cli/main.ts');
+    const out: string[] = [];
+    const io = {
+      stdout: { write: (t: string) => out.push(t) },
+      stderr: { write: () => true, isTTY: false },
+      env: {},
+      signal: new AbortController().signal,
+      readSecret: () => Promise.reject(new Error('no terminal')),
+    };
+    const grantId = await newGrant({ maxRuns: 1 });
+    const outDir = join(dir, 'cli-run');
+    const args = [
+      'enclave',
+      'run',
+      '--app',
+      'cohort-stats',
+      '--dataset',
+      datasetId,
+      '--grant',
+      grantId,
+      '--out',
+      outDir,
+      '--devnet',
+      join(env.dir, 'devnet.json'),
+    ];
+    expect(await main(args, io)).toBe(0);
+    const printed = JSON.parse(out.join('')) as {
+      simulated: boolean;
+      runId: string;
+      result: string;
+      resultHash: string;
+      consumerSecretKey: string;
+    };
+    expect(printed.simulated).toBe(true);
+    expect((await env.relayer.run(printed.runId)).closed).toBe(true);
+    out.length = 0;
+    expect(
+      await main(
+        [
+          'enclave',
+          'open',
+          printed.result,
+          '--secret-key',
+          printed.consumerSecretKey,
+          '--hash',
+          printed.resultHash,
+        ],
+        io,
+      ),
+    ).toBe(0);
+    expect(JSON.parse(out.join('')) as unknown).toMatchObject({
+      schema: 'custos.cohort-stats.result/1',
+    });
+    // The grant allowed one run: a second is refused on-chain, and no key leaves.
+    expect(
+      await main([...args.slice(0, -4), '--out', `${outDir}-again`, ...args.slice(-2)], io),
+    ).toBe(1);
+    expect((await journal()).at(-1)).toMatchObject({
+      decision: 'refused',
+      reason: 'GrantExhausted',
     });
   });
 });
