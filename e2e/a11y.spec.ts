@@ -62,7 +62,11 @@ for (const theme of ['light', 'dark'] as const) {
     await expect(page.getByTestId('dataset-detail')).toBeVisible();
     expect(await seriousViolations(page), 'dataset detail').toEqual([]);
 
-    for (const screen of ['Audit', 'Compliance', 'Address book', 'Settings']) {
+    await page.getByRole('button', { name: 'Settings', exact: true }).click();
+    await expect(page.getByTestId('settings-device')).toContainText('not offered in this window');
+    await expect(page.getByTestId('coming-More settings')).toBeVisible();
+    expect(await seriousViolations(page), 'Settings').toEqual([]);
+    for (const screen of ['Audit', 'Compliance', 'Address book']) {
       await page.getByRole('button', { name: screen, exact: true }).click();
       await expect(page.getByTestId(`coming-${screen}`)).toBeVisible();
       expect(await seriousViolations(page), screen).toEqual([]);

@@ -5,6 +5,7 @@ import { ComingSoon } from '../screens/ComingSoon.tsx';
 import { DatasetDetail } from '../screens/DatasetDetail.tsx';
 import { Datasets } from '../screens/Datasets.tsx';
 import { Import } from '../screens/Import.tsx';
+import { Settings } from '../screens/Settings.tsx';
 import type { Theme } from './theme.ts';
 import { DevnetBanner, StatusChips, ThemeSwitch } from './TopBar.tsx';
 
@@ -117,14 +118,7 @@ export function Shell({
               meanwhile="You will add your first entry when you grant access to a dataset."
             />
           ) : null}
-          {screen === 'settings' ? (
-            <ComingSoon
-              title="Settings"
-              arrives="as each layer lands"
-              what="Network profiles, IPFS storage with live health, your Ledger, the enclave trust policy, and backups."
-              meanwhile={`This window locks the vault after ${status.autoLockMinutes} minutes without activity. The vault is on the development network.`}
-            />
-          ) : null}
+          {screen === 'settings' ? <Settings status={status} /> : null}
         </main>
       </div>
     </div>
