@@ -20,8 +20,7 @@ export function Settings({ status }: { status: AppStatus }) {
           <h2 id="device-title">This device</h2>
           <p>
             The vault locks itself after <strong>{status.autoLockMinutes} minutes</strong> without
-            activity
-            {status.canChooseFiles ? ', and when the screen locks or the computer sleeps' : ''}.
+            activity; the desktop app also locks it when the screen locks or the computer sleeps.
           </p>
           {status.remember.available ? (
             status.remember.enabled ? (
