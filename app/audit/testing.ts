@@ -133,8 +133,13 @@ export async function buildScenario(
       enclaveKey: null,
     }),
   );
+  // a minute between the later steps, so that a period can single one of them out
+  const later = (): Promise<unknown> => devnet.provider.send('evm_increaseTime', [60]);
+  await later();
   await asOwner.revoke(first);
+  await later();
   await close(closedLate, 'result 2');
+  await later();
   const second = (await asOwner.grant(terms)).grantId;
   const unreleased = await open(second, false);
   const phantomRun = h('a run the chain never saw');

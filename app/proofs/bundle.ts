@@ -1,0 +1,116 @@
+/**
+ * The usage-proof bundle (format "custos-usage-proof", version 1): everything needed to check a
+ * dataset's use over a period without trusting Custos, the hospital or any server. Documented in
+ * docs/proofs.md; JSON Schema in docs/usage-proof.schema.json.
+ */
+import { z } from 'zod';
+
+export const BUNDLE_FORMAT = 'custos-usage-proof';
+export const BUNDLE_VERSION = 1;
+
+const hex = z.string().regex(/^0x([0-9a-f]{2})*$/, 'lowercase 0x-hex bytes');
+const hex32 = z.string().regex(/^0x[0-9a-f]{64}$/, '32 bytes, lowercase 0x-hex');
+const address = z.string().regex(/^0x[0-9a-f]{40}$/, 'address, lowercase 0x-hex');
+const sha = z.string().regex(/^[0-9a-f]{64}$/);
+const int = z.number().int().nonnegative();
+const teeType = z.enum(['sgx', 'tdx', 'simulated']).nullable();
+
+export const BlockSchema = z.strictObject({
+  number: int,
+  hash: hex32,
+  /** The header's RLP fields in consensus order (integers as minimal big-endian bytes). */
+  header: z.array(hex).min(15),
+});
+
+export const ReceiptSchema = z.strictObject({
+  block: int,
+  txIndex: int,
+  /** Not proven by the receipt proof (see docs/proofs.md); a link for people. */
+  txHash: hex32,
+  /** The consensus encoding: `type ‖ rlp(…)` for typed receipts, `rlp(…)` for legacy. */
+  receipt: hex,
+  /** Merkle-Patricia proof nodes from `receiptsRoot` to the key rlp(txIndex). */
+  proof: z.array(hex).min(1),
+});
+
+export const EventSchema = z.strictObject({
+  block: int,
+  txIndex: int,
+  /** Position of the log inside its receipt. */
+  logIndex: int,
+  name: z.string(),
+  /** The decoded arguments (integers as decimal strings, bytes and addresses as lowercase hex). */
+  args: z.record(z.string(), z.union([z.string(), z.array(z.string())])),
+  /** True for an event outside the period included to explain one inside it (a run's opening, a grant). */
+  context: z.boolean(),
+});
+
+export const RunSchema = z.strictObject({
+  runId: hex32,
+  grantId: hex32,
+  enclaveKey: address,
+  /** Null while the run is open. */
+  resultHash: hex32.nullable(),
+  enclaveSignature: hex.nullable(),
+  teeType,
+});
+
+export const EvidenceSchema = z.strictObject({
+  /** SHA-256 of the evidence bytes, as in RunOpened.evidenceHash and the journal. */
+  hash: hex32,
+  teeType,
+  /** The evidence bytes (base64) when the exporter had them. */
+  data: z.string().nullable(),
+});
+
+export const JournalEntrySchema = z.strictObject({
+  seq: int,
+  time: z.string(),
+  prev: sha,
+  record: z.json(),
+  hash: sha,
+});
+
+export const UsageProofSchema = z.strictObject({
+  format: z.literal(BUNDLE_FORMAT),
+  version: z.literal(BUNDLE_VERSION),
+  createdAt: z.string(),
+  chainId: z.number().int().positive(),
+  registry: address,
+  datasetId: hex32,
+  period: z.strictObject({ from: z.string().nullable(), to: z.string().nullable() }),
+  /** The blocks the period covers: every relevant event in them is in `events`. */
+  blockRange: z.strictObject({ from: int, to: int }),
+  blocks: z.array(BlockSchema),
+  receipts: z.array(ReceiptSchema),
+  events: z.array(EventSchema),
+  runs: z.array(RunSchema),
+  evidence: z.array(EvidenceSchema),
+  /** A contiguous excerpt of the key-release journal; null when none was given. */
+  journal: z.strictObject({ prev: sha, entries: z.array(JournalEntrySchema) }).nullable(),
+  /** What the audit flagged at export time (for people; not part of the verification). */
+  anomalies: z.array(
+    z.strictObject({ kind: z.string(), message: z.string(), runId: hex32.nullable() }),
+  ),
+});
+
+export type UsageProof = z.infer<typeof UsageProofSchema>;
+export type BundleBlock = z.infer<typeof BlockSchema>;
+export type BundleReceipt = z.infer<typeof ReceiptSchema>;
+export type BundleEvent = z.infer<typeof EventSchema>;
+export type BundleRun = z.infer<typeof RunSchema>;
+
+/** Event arguments in bundle form: bigint → decimal, hex lowercase, arrays kept. */
+export function bundleArgs(args: Record<string, unknown>): Record<string, string | string[]> {
+  const one = (v: unknown): string =>
+    typeof v === 'bigint' || typeof v === 'number'
+      ? v.toString()
+      : typeof v === 'string'
+        ? v.startsWith('0x')
+          ? v.toLowerCase()
+          : v
+        : String(v);
+  const out: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(args)) out[k] = Array.isArray(v) ? v.map(one) : one(v);
+  return out;
+}

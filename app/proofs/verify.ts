@@ -1,0 +1,560 @@
+import {
+  Interface,
+  getBytes,
+  hexlify,
+  sha256,
+  verifyTypedData,
+  type JsonRpcProvider,
+} from 'ethers';
+import { z } from 'zod';
+import { concernsDataset } from '../audit/index.ts';
+import { custosDomain, decodeRegistryLog, typedData, type RegistryEvent } from '../chain/index.ts';
+import { custosRegistryAbi } from '../chain/abi.generated.ts';
+import { CustosError } from '../errors/index.ts';
+import { KeyReleaseRecordSchema, verifyChain } from '../journal/index.ts';
+import { UsageProofSchema, bundleArgs, type BundleEvent, type UsageProof } from './bundle.ts';
+import {
+  NUMBER_INDEX,
+  RECEIPTS_ROOT_INDEX,
+  decodeReceiptLogs,
+  headerHash,
+  headerQuantity,
+  verifyReceiptProof,
+  type ReceiptLog,
+} from './eth.ts';
+
+/** The checks, in the order they run. */
+export const CHECKS = [
+  'format',
+  'chain',
+  'header',
+  'block-anchor',
+  'receipt-proof',
+  'log',
+  'order',
+  'completeness',
+  'enclave-signature',
+  'evidence',
+  'journal-chain',
+  'journal-match',
+] as const;
+export type CheckName = (typeof CHECKS)[number];
+
+/** Where a failure is: the event (block, tx index, log index in its receipt, name) when there is one. */
+export interface FailedEvent {
+  readonly block: number;
+  readonly txIndex: number;
+  readonly logIndex: number;
+  readonly name: string;
+}
+
+export interface VerifyFailure {
+  readonly check: CheckName;
+  /** What failed, in words: "block 12", "receipt 12/0", "run 0x…", "journal entry 3". */
+  readonly subject: string;
+  readonly event: FailedEvent | null;
+  readonly reason: string;
+}
+
+export interface VerifyReport {
+  readonly ok: boolean;
+  /** Registry events in the bundle (each one checked). */
+  readonly events: number;
+  /** How each check went: how many items it looked at and how many failed. */
+  readonly checks: Record<CheckName, { checked: number; failed: number }>;
+  readonly failures: readonly VerifyFailure[];
+  /** What the block hashes were anchored to. */
+  readonly anchor: 'rpc' | 'trusted-blocks' | 'none';
+}
+
+/** Block hashes a user trusts, e.g. read from their own node or a block explorer. */
+export const TrustedBlocksSchema = z.strictObject({
+  chainId: z.number().int().positive(),
+  blocks: z.record(z.string().regex(/^\d+$/), z.string().regex(/^0x[0-9a-fA-F]{64}$/)),
+});
+export type TrustedBlocks = z.infer<typeof TrustedBlocksSchema>;
+
+export interface VerifyOptions {
+  /** A node to ask for the block hashes (and the chain id, and the complete list of events). */
+  readonly provider?: JsonRpcProvider;
+  readonly trustedBlocks?: TrustedBlocks;
+}
+
+const registryInterface = new Interface(custosRegistryAbi);
+const key = (block: number, txIndex: number): string => `${block}/${txIndex}`;
+const low = (v: unknown): string => String(v).toLowerCase();
+
+/**
+ * Verifies a usage-proof bundle from its own bytes: recomputes every block hash from its header,
+ * every receipt from its Merkle-Patricia proof against the header's receiptsRoot, decodes every
+ * log and compares it with the bundle's event, checks the enclave signatures against the enclave
+ * keys of the runs, the evidence hashes, the journal's hash chain and its agreement with the chain.
+ * Block hashes are anchored to `provider` (online) or to `trustedBlocks` (offline); with neither,
+ * the `block-anchor` check fails. Never throws for a bad bundle: every problem is a failure.
+ * @throws RpcUnavailable when the node cannot be reached at all.
+ */
+export async function verifyUsageProof(
+  input: unknown,
+  options: VerifyOptions = {},
+): Promise<VerifyReport> {
+  const failures: VerifyFailure[] = [];
+  const checks = Object.fromEntries(CHECKS.map((c) => [c, { checked: 0, failed: 0 }])) as Record<
+    CheckName,
+    { checked: number; failed: number }
+  >;
+  const anchor: VerifyReport['anchor'] = options.provider
+    ? 'rpc'
+    : options.trustedBlocks
+      ? 'trusted-blocks'
+      : 'none';
+  const fail = (
+    check: CheckName,
+    subject: string,
+    reason: string,
+    event: FailedEvent | null = null,
+  ): void => {
+    checks[check].failed += 1;
+    failures.push({ check, subject, event, reason });
+  };
+  const tick = (check: CheckName): void => {
+    checks[check].checked += 1;
+  };
+  const done = (events: number): VerifyReport => ({
+    ok: failures.length === 0,
+    events,
+    checks,
+    failures,
+    anchor,
+  });
+
+  tick('format');
+  const parsed = UsageProofSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    fail(
+      'format',
+      'bundle',
+      `not a usage-proof bundle v1: ${issue?.path.join('.') ?? ''} ${issue?.message ?? ''}`.trim(),
+    );
+    return done(0);
+  }
+  const bundle: UsageProof = parsed.data;
+  const eventOf = (e: BundleEvent): FailedEvent => ({
+    block: e.block,
+    txIndex: e.txIndex,
+    logIndex: e.logIndex,
+    name: e.name,
+  });
+
+  // chain
+  if (options.provider) {
+    tick('chain');
+    const reported = Number(BigInt(await rpcSend<string>(options.provider, 'eth_chainId', [])));
+    if (reported !== bundle.chainId)
+      fail(
+        'chain',
+        'bundle',
+        `the bundle is for chain ${bundle.chainId}, the node is on chain ${reported}`,
+      );
+  }
+  if (options.trustedBlocks) {
+    tick('chain');
+    if (options.trustedBlocks.chainId !== bundle.chainId)
+      fail(
+        'chain',
+        'bundle',
+        `the bundle is for chain ${bundle.chainId}, the trusted blocks are of chain ${options.trustedBlocks.chainId}`,
+      );
+  }
+
+  // headers and anchors
+  const receiptsRoot = new Map<number, string>();
+  for (const b of bundle.blocks) {
+    tick('header');
+    const subject = `block ${b.number}`;
+    let computed: string;
+    try {
+      computed = headerHash(b.header);
+    } catch {
+      fail('header', subject, 'the header fields are not RLP-encodable');
+      continue;
+    }
+    if (computed !== b.hash) {
+      fail(
+        'header',
+        subject,
+        `keccak256(rlp(header)) is ${computed}, not the block hash ${b.hash}`,
+      );
+      continue;
+    }
+    if (headerQuantity(b.header, NUMBER_INDEX) !== b.number) {
+      fail('header', subject, `the header's number is ${headerQuantity(b.header, NUMBER_INDEX)}`);
+      continue;
+    }
+    tick('block-anchor');
+    const trusted = await trustedHash(b.number, options);
+    if (trusted === undefined)
+      fail(
+        'block-anchor',
+        subject,
+        anchor === 'none'
+          ? 'no --rpc or --trusted-blocks: the block hash is not anchored to anything you trust'
+          : 'the trusted source does not know this block',
+      );
+    else if (trusted !== b.hash)
+      fail(
+        'block-anchor',
+        subject,
+        `the ${anchor === 'rpc' ? 'node' : 'trusted-blocks file'} has ${trusted} for block ${b.number}, the bundle has ${b.hash}`,
+      );
+    else receiptsRoot.set(b.number, b.header[RECEIPTS_ROOT_INDEX]!);
+  }
+
+  // receipt proofs
+  const logsOf = new Map<string, ReceiptLog[]>();
+  for (const r of bundle.receipts) {
+    tick('receipt-proof');
+    const subject = `receipt ${key(r.block, r.txIndex)}`;
+    const root = receiptsRoot.get(r.block);
+    if (root === undefined) {
+      fail('receipt-proof', subject, `block ${r.block} is not in the bundle or did not verify`);
+      continue;
+    }
+    try {
+      const proven = await verifyReceiptProof(root, r.txIndex, r.proof);
+      if (hexlify(proven) !== r.receipt) {
+        fail('receipt-proof', subject, 'the receipt differs from the one the proof leads to');
+        continue;
+      }
+      logsOf.set(key(r.block, r.txIndex), decodeReceiptLogs(getBytes(r.receipt)));
+    } catch (error) {
+      fail('receipt-proof', subject, error instanceof CustosError ? error.message : String(error));
+    }
+  }
+
+  // logs: each event is a log of a proven receipt, emitted by the registry, decoding to the same
+  const decoded = new Map<BundleEvent, RegistryEvent>();
+  const runsOfDataset = new Set<string>();
+  for (const e of bundle.events) {
+    tick('log');
+    const subject = `event ${e.name} in ${key(e.block, e.txIndex)}#${e.logIndex}`;
+    const logs = logsOf.get(key(e.block, e.txIndex));
+    if (!logs) {
+      fail('log', subject, 'its receipt is not in the bundle or did not verify', eventOf(e));
+      continue;
+    }
+    const log = logs[e.logIndex];
+    if (!log) {
+      fail('log', subject, `the receipt has no log ${e.logIndex}`, eventOf(e));
+      continue;
+    }
+    if (log.address.toLowerCase() !== bundle.registry) {
+      fail('log', subject, `the log was emitted by ${log.address}, not the registry`, eventOf(e));
+      continue;
+    }
+    const event = decodeRegistryLog({
+      topics: log.topics,
+      data: log.data,
+      blockNumber: e.block,
+      blockHash: '',
+      transactionHash: '',
+      index: e.logIndex,
+    } as never);
+    if (!event) {
+      fail('log', subject, 'the log is not a registry event', eventOf(e));
+      continue;
+    }
+    const args = bundleArgs(event.args);
+    if (event.name !== e.name || JSON.stringify(args) !== JSON.stringify(e.args)) {
+      const field = Object.keys(args).find(
+        (k) => JSON.stringify(args[k]) !== JSON.stringify(e.args[k]),
+      );
+      fail(
+        'log',
+        subject,
+        event.name !== e.name
+          ? `the log is ${event.name}`
+          : `field ${field ?? '?'} differs from the log (${JSON.stringify(args[field ?? ''])})`,
+        eventOf(e),
+      );
+      continue;
+    }
+    // a RunClosed whose opening is missing is the completeness check's to report
+    if (event.name !== 'RunClosed' && !concernsDataset(event, bundle.datasetId, runsOfDataset)) {
+      fail('log', subject, `the event is not about dataset ${bundle.datasetId}`, eventOf(e));
+      continue;
+    }
+    decoded.set(e, event);
+  }
+
+  // order: chain order, no duplicates, in-period events inside the block range
+  let previous: BundleEvent | undefined;
+  for (const e of bundle.events) {
+    tick('order');
+    const subject = `event ${e.name} in ${key(e.block, e.txIndex)}#${e.logIndex}`;
+    if (previous && compare(previous, e) >= 0)
+      fail(
+        'order',
+        subject,
+        `it comes after ${previous.name} in ${key(previous.block, previous.txIndex)}#${previous.logIndex} in the bundle, but not on the chain`,
+        eventOf(e),
+      );
+    if (!e.context && (e.block < bundle.blockRange.from || e.block > bundle.blockRange.to))
+      fail(
+        'order',
+        subject,
+        `block ${e.block} is outside the bundle's range ${bundle.blockRange.from}–${bundle.blockRange.to}`,
+        eventOf(e),
+      );
+    previous = e;
+  }
+
+  // completeness: offline, what one event implies about another; online, the node's full list
+  const openedRuns = new Map<string, RegistryEvent>();
+  for (const ev of decoded.values())
+    if (ev.name === 'RunOpened') openedRuns.set(low(ev.args.runId), ev);
+  for (const [e, ev] of decoded) {
+    if (ev.name !== 'RunClosed') continue;
+    tick('completeness');
+    if (!openedRuns.has(low(ev.args.runId)))
+      fail(
+        'completeness',
+        `run ${low(ev.args.runId)}`,
+        'the run closes but its opening is not in the bundle',
+        eventOf(e),
+      );
+  }
+  if (options.provider) await onlineCompleteness(bundle, decoded, options.provider, tick, fail);
+
+  // enclave signatures: recovered from the RunResult digest, compared with the run's enclave key
+  const domain = custosDomain(bundle.chainId, bundle.registry);
+  for (const run of bundle.runs) {
+    if (run.enclaveSignature === null || run.resultHash === null) continue;
+    tick('enclave-signature');
+    const subject = `run ${run.runId}`;
+    const opened = openedRuns.get(run.runId);
+    const closed = [...decoded.values()].find(
+      (ev) => ev.name === 'RunClosed' && low(ev.args.runId) === run.runId,
+    );
+    if (!opened || !closed || closed.name !== 'RunClosed' || opened.name !== 'RunOpened') {
+      fail(
+        'enclave-signature',
+        subject,
+        'the run’s RunOpened and RunClosed events are not both proven in the bundle',
+      );
+      continue;
+    }
+    if (low(opened.args.enclaveKey) !== run.enclaveKey) {
+      fail(
+        'enclave-signature',
+        subject,
+        `the run's enclave key on-chain is ${low(opened.args.enclaveKey)}, not ${run.enclaveKey}`,
+      );
+      continue;
+    }
+    let signer: string;
+    try {
+      const request = typedData('RunResult', domain, {
+        runId: run.runId,
+        resultHash: run.resultHash,
+      });
+      signer = verifyTypedData(
+        request.domain,
+        request.types,
+        request.message,
+        run.enclaveSignature,
+      );
+    } catch {
+      fail('enclave-signature', subject, 'the signature is malformed');
+      continue;
+    }
+    if (signer.toLowerCase() !== run.enclaveKey)
+      fail(
+        'enclave-signature',
+        subject,
+        `the result hash was signed by ${signer}, not the run's enclave key ${run.enclaveKey}`,
+      );
+    else if (
+      low(closed.args.enclaveSignature) !== run.enclaveSignature ||
+      low(closed.args.resultHash) !== run.resultHash
+    )
+      fail(
+        'enclave-signature',
+        subject,
+        'the signature or result hash differs from the RunClosed event',
+      );
+  }
+
+  // evidence: the bytes hash to their hash; the hash is the one a run recorded
+  const recorded = new Set(
+    [...openedRuns.values()].map((ev) =>
+      ev.name === 'RunOpened' ? low(ev.args.evidenceHash) : '',
+    ),
+  );
+  for (const ev of bundle.evidence) {
+    tick('evidence');
+    const subject = `evidence ${ev.hash}`;
+    if (ev.data !== null && sha256(Buffer.from(ev.data, 'base64')) !== ev.hash)
+      fail('evidence', subject, 'the evidence bytes do not hash to this hash');
+    else if (
+      !recorded.has(ev.hash) &&
+      !bundle.journal?.entries.some(
+        (j) => low((j.record as Record<string, unknown> | null)?.['evidenceHash']) === ev.hash,
+      )
+    )
+      fail('evidence', subject, 'no run or journal record in the bundle names this evidence');
+  }
+
+  // journal
+  if (bundle.journal) {
+    tick('journal-chain');
+    try {
+      verifyChain(bundle.journal.entries, bundle.journal.prev);
+    } catch (error) {
+      const seq = error instanceof CustosError ? error.details['seq'] : undefined;
+      fail(
+        'journal-chain',
+        typeof seq === 'number' ? `journal entry ${seq}` : 'journal',
+        error instanceof Error ? error.message : String(error),
+      );
+    }
+    const releasedRuns = new Set<string>();
+    for (const j of bundle.journal.entries) {
+      const r = KeyReleaseRecordSchema.safeParse(j.record);
+      if (!r.success || r.data.decision !== 'released' || !r.data.runId) continue;
+      if (r.data.chainId !== bundle.chainId || r.data.registry.toLowerCase() !== bundle.registry)
+        continue;
+      const runId = r.data.runId.toLowerCase();
+      const datasetOk = (r.data.datasetId ?? '').toLowerCase() === bundle.datasetId;
+      if (!datasetOk) continue;
+      tick('journal-match');
+      releasedRuns.add(runId);
+      const opened = openedRuns.get(runId);
+      if (!opened)
+        fail(
+          'journal-match',
+          `journal entry ${j.seq}`,
+          `a key was released for run ${runId}, which is not opened in the bundle`,
+        );
+      else if (
+        r.data.txHash &&
+        bundle.receipts.find(
+          (x) => x.block === opened.blockNumber && x.txHash === r.data.txHash?.toLowerCase(),
+        ) === undefined
+      )
+        fail(
+          'journal-match',
+          `journal entry ${j.seq}`,
+          `the release names transaction ${r.data.txHash}, not the one that opened run ${runId}`,
+        );
+    }
+    for (const [e, ev] of decoded) {
+      if (ev.name !== 'RunOpened' || e.context) continue;
+      tick('journal-match');
+      if (!releasedRuns.has(low(ev.args.runId)))
+        fail(
+          'journal-match',
+          `run ${low(ev.args.runId)}`,
+          'the run was opened on-chain but the journal excerpt has no release for it',
+          eventOf(e),
+        );
+    }
+  }
+  return done(bundle.events.length);
+}
+
+function compare(a: BundleEvent, b: BundleEvent): number {
+  return a.block - b.block || a.txIndex - b.txIndex || a.logIndex - b.logIndex;
+}
+
+async function rpcSend<T>(
+  provider: JsonRpcProvider,
+  method: string,
+  params: unknown[],
+): Promise<T> {
+  try {
+    return (await provider.send(method, params)) as T;
+  } catch (error) {
+    const { toChainError } = await import('../chain/index.ts');
+    throw toChainError(error, { step: method });
+  }
+}
+
+async function trustedHash(number: number, options: VerifyOptions): Promise<string | undefined> {
+  if (options.provider) {
+    const block = await rpcSend<{ hash?: string } | null>(
+      options.provider,
+      'eth_getBlockByNumber',
+      [`0x${number.toString(16)}`, false],
+    );
+    return block?.hash?.toLowerCase();
+  }
+  return options.trustedBlocks?.blocks[String(number)]?.toLowerCase();
+}
+
+/** Asks the node for every registry log in the bundle's block range and compares the dataset's. */
+async function onlineCompleteness(
+  bundle: UsageProof,
+  decoded: Map<BundleEvent, RegistryEvent>,
+  provider: JsonRpcProvider,
+  tick: (c: CheckName) => void,
+  fail: (c: CheckName, subject: string, reason: string, e?: FailedEvent | null) => void,
+): Promise<void> {
+  const runs = new Set<string>();
+  for (const ev of decoded.values()) if (ev.name === 'RunOpened') runs.add(low(ev.args.runId));
+  const onChain = new Map<string, string>();
+  const step = 50_000;
+  for (let from = bundle.blockRange.from; from <= bundle.blockRange.to; from += step) {
+    const to = Math.min(bundle.blockRange.to, from + step - 1);
+    const logs = await rpcSend<
+      {
+        topics: string[];
+        data: string;
+        blockNumber: string;
+        transactionIndex: string;
+        logIndex: string;
+        blockHash: string;
+        transactionHash: string;
+      }[]
+    >(provider, 'eth_getLogs', [
+      {
+        address: bundle.registry,
+        fromBlock: `0x${from.toString(16)}`,
+        toBlock: `0x${to.toString(16)}`,
+      },
+    ]);
+    for (const l of logs) {
+      const parsed = registryInterface.parseLog({ topics: l.topics, data: l.data });
+      if (!parsed) continue;
+      const ev = decodeRegistryLog({
+        topics: l.topics,
+        data: l.data,
+        blockNumber: Number(l.blockNumber),
+        blockHash: l.blockHash,
+        transactionHash: l.transactionHash,
+        index: Number(l.logIndex),
+      } as never);
+      if (!ev || !concernsDataset(ev, bundle.datasetId, runs)) continue;
+      onChain.set(
+        `${Number(l.blockNumber)}/${Number(l.transactionIndex)}/${l.topics.join(',')}/${l.data}`,
+        `${ev.name} in block ${Number(l.blockNumber)}`,
+      );
+    }
+  }
+  const inBundle = new Set<string>();
+  for (const [e] of decoded) {
+    if (e.block < bundle.blockRange.from || e.block > bundle.blockRange.to) continue;
+    const r = bundle.receipts.find((x) => x.block === e.block && x.txIndex === e.txIndex);
+    const log = r ? decodeReceiptLogs(getBytes(r.receipt))[e.logIndex] : undefined;
+    if (log) inBundle.add(`${e.block}/${e.txIndex}/${log.topics.join(',')}/${log.data}`);
+  }
+  for (const [k, what] of onChain) {
+    tick('completeness');
+    if (!inBundle.has(k))
+      fail(
+        'completeness',
+        what,
+        `the node has ${what} for this dataset in the bundle's range, the bundle does not`,
+      );
+  }
+}
