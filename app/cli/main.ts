@@ -44,6 +44,14 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'verify an Intel SGX/TDX quote (or simulated evidence) against its collateral',
     load: async () => (await import('./commands/attest.ts')).attest,
   },
+  audit: {
+    summary: 'a dataset’s audit trail: chain events, key releases, anomalies',
+    load: async () => (await import('./commands/audit.ts')).audit,
+  },
+  proof: {
+    summary: 'export or verify a usage-proof bundle (JSON + PDF report)',
+    load: async () => (await import('./commands/proof.ts')).proof,
+  },
   dev: {
     summary: 'developer tools (dev apdu: talk to an emulated Ledger)',
     load: async () => (await import('./commands/dev.ts')).dev,
