@@ -64,6 +64,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'run an enclave app in the simulated enclave; print an app measurement',
     load: async () => (await import('./commands/enclave.ts')).enclave,
   },
+  'serve-keys': {
+    summary: 'run the key-release service headless (for a server)',
+    load: async () => (await import('./commands/serve-keys.ts')).serveKeys,
+  },
 };
 
 function usage(): string {

@@ -498,3 +498,84 @@ describe('the CLI against this devnet', () => {
     });
   });
 });
+
+describe('`custos serve-keys` (headless key-release service)', () => {
+  it('serves the protocol for the vault against this chain and stops on interrupt', async () => {
+    const { main } = await import('../../app/cli/main.ts');
+    const { DEVNET_KEYS } = await import('../../app/chain/index.ts');
+    const controller = new AbortController();
+    let printed = '';
+    const io = {
+      stdout: { write: (t: string) => (printed += t) },
+      stderr: { write: () => true, isTTY: false },
+      env: {
+        CUSTOS_PASSPHRASE: 'runner test passphrase',
+        CUSTOS_OPERATOR_KEY: DEVNET_KEYS.operator,
+      },
+      signal: controller.signal,
+      readSecret: () => Promise.reject(new Error('no terminal')),
+    };
+    const journalPath = join(dir, 'serve-keys-journal.jsonl');
+    const running = main(
+      [
+        'serve-keys',
+        '--vault',
+        join(dir, 'vault'),
+        '--rpc',
+        env.devnet.rpcUrl,
+        '--chain-id',
+        String(env.devnet.chainId),
+        '--registry',
+        env.devnet.registry,
+        '--journal',
+        journalPath,
+        '--network',
+        'devnet',
+        '--simulation-key',
+        env.descriptor.simulationSeedFile,
+      ],
+      io,
+    );
+    while (!printed.includes('\n')) await new Promise((r) => setTimeout(r, 20));
+    const { url } = JSON.parse(printed) as { url: string };
+    const attester = simulatedAttester(env.simulationKey, Buffer.from(measurement.slice(2), 'hex'));
+    expect(await attempt(await newGrant(), attester, undefined, url)).toMatch(/^released /);
+    controller.abort();
+    expect(await running).toBe(0);
+    expect((await journal(journalPath)).map((r) => r.decision)).toEqual(['released']);
+  });
+
+  it('refuses simulated-enclave keys outside devnet at start', async () => {
+    const { main } = await import('../../app/cli/main.ts');
+    const err: string[] = [];
+    const io = {
+      stdout: { write: () => true },
+      stderr: { write: (t: string) => err.push(t), isTTY: false },
+      env: { CUSTOS_OPERATOR_KEY: '0x' + '11'.repeat(32) },
+      signal: new AbortController().signal,
+      readSecret: () => Promise.reject(new Error('no terminal')),
+    };
+    const code = await main(
+      [
+        'serve-keys',
+        '--vault',
+        join(dir, 'vault'),
+        '--rpc',
+        env.devnet.rpcUrl,
+        '--chain-id',
+        '1',
+        '--registry',
+        env.devnet.registry,
+        '--journal',
+        join(dir, 'x.jsonl'),
+        '--network',
+        'mainnet',
+        '--simulation-key',
+        env.descriptor.simulationSeedFile,
+      ],
+      io,
+    );
+    expect(code).toBe(2);
+    expect(err.join('')).toContain('devnet only');
+  });
+});
