@@ -115,6 +115,12 @@ const SENTENCES: Record<ErrorTag, string> = {
   KeyReleaseRefused: 'The key was not released: the request did not meet the dataset’s policy.',
   MalformedRecord:
     'A record in the dataset is not valid FHIR R4 or CSV (see the line named). The run stopped; no result was produced.',
+  ModelMalformed:
+    'The model given to the enclave is not a Custos risk model (custos.risk-model/1). Nothing was computed.',
+  FeatureMissing:
+    'The dataset lacks a variable the model needs (see the names). The run stopped before any result.',
+  CohortTooSmall:
+    'Too few patients (or too few with the outcome) for the minimum cohort size asked for. No model was trained.',
   ProofInvalid: 'This usage proof does not verify. See the failed checks.',
   BundleMalformed: 'This file is not a valid usage-proof bundle.',
   JournalBroken: 'The key-release journal’s hash chain is broken: entries were changed or removed.',

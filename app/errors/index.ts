@@ -92,6 +92,10 @@ export const ERROR_TAGS = [
   'KeyReleaseRefused',
   'RateLimited',
   'MalformedRecord',
+  // enclave AI apps
+  'ModelMalformed',
+  'FeatureMissing',
+  'CohortTooSmall',
   // audit and proofs
   'ProofInvalid',
   'BundleMalformed',
