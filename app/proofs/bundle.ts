@@ -19,30 +19,38 @@ export const BlockSchema = z.strictObject({
   number: int,
   hash: hex32,
   /** The header's RLP fields in consensus order (integers as minimal big-endian bytes). */
-  header: z.array(hex).min(15),
+  header: z
+    .array(hex)
+    .min(15)
+    .describe('RLP header fields in consensus order; keccak256(rlp(header)) = hash'),
 });
 
 export const ReceiptSchema = z.strictObject({
   block: int,
   txIndex: int,
   /** Not proven by the receipt proof (see docs/proofs.md); a link for people. */
-  txHash: hex32,
+  txHash: hex32.describe('transaction hash (a link; not covered by the receipt proof)'),
   /** The consensus encoding: `type ‖ rlp(…)` for typed receipts, `rlp(…)` for legacy. */
-  receipt: hex,
+  receipt: hex.describe(
+    'consensus receipt encoding: type byte ‖ rlp for typed receipts, rlp for legacy',
+  ),
   /** Merkle-Patricia proof nodes from `receiptsRoot` to the key rlp(txIndex). */
-  proof: z.array(hex).min(1),
+  proof: z
+    .array(hex)
+    .min(1)
+    .describe('Merkle-Patricia proof nodes from receiptsRoot to key rlp(txIndex)'),
 });
 
 export const EventSchema = z.strictObject({
   block: int,
   txIndex: int,
   /** Position of the log inside its receipt. */
-  logIndex: int,
+  logIndex: int.describe('index of the log inside its receipt'),
   name: z.string(),
   /** The decoded arguments (integers as decimal strings, bytes and addresses as lowercase hex). */
   args: z.record(z.string(), z.union([z.string(), z.array(z.string())])),
   /** True for an event outside the period included to explain one inside it (a run's opening, a grant). */
-  context: z.boolean(),
+  context: z.boolean().describe('true: outside the period, included to explain an event inside it'),
 });
 
 export const RunSchema = z.strictObject({
@@ -60,7 +68,7 @@ export const EvidenceSchema = z.strictObject({
   hash: hex32,
   teeType,
   /** The evidence bytes (base64) when the exporter had them. */
-  data: z.string().nullable(),
+  data: z.string().nullable().describe('the evidence bytes, base64, when exported with them'),
 });
 
 export const JournalEntrySchema = z.strictObject({

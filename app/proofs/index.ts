@@ -27,3 +27,4 @@ export {
   type VerifyReport,
 } from './verify.ts';
 export { usageProofPdf, PDF_ATTACHMENT_NAME } from './pdf.ts';
+export { usageProofJsonSchema } from './schema.ts';

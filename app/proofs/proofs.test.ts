@@ -12,6 +12,7 @@ import { exportUsageProof } from './export.ts';
 import { verifyUsageProof, type TrustedBlocks, type VerifyReport } from './verify.ts';
 import type { UsageProof } from './bundle.ts';
 import { PDF_ATTACHMENT_NAME, usageProofPdf } from './pdf.ts';
+import { usageProofJsonSchema } from './schema.ts';
 
 const clone = (b: UsageProof): UsageProof => structuredClone(b);
 /** Flips one hex digit at `at` (counted from the end when negative) of a 0x-hex string. */
@@ -379,5 +380,17 @@ describe('PDF report', () => {
     const sgxText = execFileSync('pdftotext', ['-layout', sgxPdf, '-'], { encoding: 'utf8' });
     expect(sgxText).not.toContain('SIMULATED');
     expect(sgxText).toContain('SGX');
+  });
+});
+
+describe('JSON Schema', () => {
+  it('docs/usage-proof.schema.json is the one generated from the bundle schema (run node app/proofs/schema.ts)', async () => {
+    const file = JSON.parse(
+      await readFile(join(import.meta.dirname, '../../docs/usage-proof.schema.json'), 'utf8'),
+    ) as unknown;
+    expect(file).toEqual(usageProofJsonSchema());
+    expect(usageProofJsonSchema()['required']).toEqual(
+      expect.arrayContaining(['format', 'version', 'blocks', 'receipts', 'events', 'journal']),
+    );
   });
 });
