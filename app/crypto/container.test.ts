@@ -254,7 +254,9 @@ describe('backends produce identical bytes for the deterministic primitives', ()
   it('a box sealed by one backend opens with the other', () => {
     const [a, b] = [backends['sodium-native'], backends['libsodium-wrappers-sumo']];
     const pair = b.boxKeypair();
-    expect(Buffer.from(a.boxPublicKeyOf(pair.secretKey)).equals(Buffer.from(pair.publicKey))).toBe(true);
+    expect(Buffer.from(a.boxPublicKeyOf(pair.secretKey)).equals(Buffer.from(pair.publicKey))).toBe(
+      true,
+    );
     const sealed = a.boxSeal(key, pair.publicKey);
     expect(b.boxSealOpen(sealed, pair.publicKey, pair.secretKey)).toEqual(new Uint8Array(key));
     expect(b.boxSealOpen(sealed.slice(1), pair.publicKey, pair.secretKey)).toBeNull();
