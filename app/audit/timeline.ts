@@ -308,9 +308,10 @@ export function buildTimeline(history: DatasetHistory, options: TimelineOptions)
     devnet,
     expected,
   });
+  const byId = new Map(entries.map((e) => [e.id, e]));
   for (const a of anomalies)
     for (const id of a.entryIds) {
-      const e = entries.find((x) => x.id === id);
+      const e = byId.get(id);
       if (e && !e.anomalies.includes(a.kind)) e.anomalies.push(a.kind);
     }
 
@@ -339,7 +340,15 @@ function merge(
     let block = e.blockNumber ?? -1;
     if (e.blockNumber === null) {
       const wallSecond = Math.floor(Date.parse(e.wallTime ?? '') / 1000);
-      for (const d of events) if (d.blockTime < wallSecond) block = d.event.blockNumber;
+      // block times never decrease along the chain: binary search for the last one before
+      let lo = 0;
+      let hi = events.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (events[mid]!.blockTime < wallSecond) lo = mid + 1;
+        else hi = mid;
+      }
+      if (lo > 0) block = events[lo - 1]!.event.blockNumber;
     }
     previous = Math.max(previous, block);
     return { e, k: [previous, 1, e.evidence.journalSeq ?? 0] };

@@ -145,8 +145,8 @@ export async function exportUsageProof(
       });
     blocks.push({ number, hash, header: headerFieldsOf(block) });
     const encoded = rawReceipts.map(encodeReceipt);
-    const txIndexOf = (txHash: string): number =>
-      rawReceipts.findIndex((r) => low(r['transactionHash']) === txHash.toLowerCase());
+    const txIndexes = new Map(rawReceipts.map((r, i) => [low(r['transactionHash']), i]));
+    const txIndexOf = (txHash: string): number => txIndexes.get(txHash.toLowerCase()) ?? -1;
     const wanted = [...new Set(list.map((d) => txIndexOf(d.event.transactionHash)))];
     const { root, proofs } = await proveReceipts(encoded, wanted);
     if (root !== low(block['receiptsRoot']))
@@ -215,17 +215,14 @@ export async function exportUsageProof(
   // Runs and evidence.
   const runs: UsageProof['runs'] = [];
   const evidenceHashes = new Set<string>();
+  const closedBy = new Map<string, Record<string, unknown>>();
+  for (const d of included)
+    if (d.event.name === 'RunClosed') closedBy.set(low(d.event.args.runId), d.event.args);
   for (const d of included) {
     const a = d.event.args as Record<string, unknown>;
     if (d.event.name !== 'RunOpened') continue;
     const runId = low(a['runId']);
-    const closed = history.events.find(
-      (c) => c.event.name === 'RunClosed' && low(c.event.args.runId) === runId,
-    );
-    const c =
-      closed && included.includes(closed)
-        ? (closed.event.args as Record<string, unknown>)
-        : undefined;
+    const c = closedBy.get(runId);
     runs.push({
       runId,
       grantId: low(a['grantId']),

@@ -311,6 +311,9 @@ export async function verifyUsageProof(
 
   // completeness: offline, what one event implies about another; online, the node's full list
   const openedRuns = new Map<string, RegistryEvent>();
+  const openedAt = new Map<string, BundleEvent>();
+  for (const [e, ev] of decoded) if (ev.name === 'RunOpened') openedAt.set(low(ev.args.runId), e);
+  const receiptAt = new Map(bundle.receipts.map((r) => [key(r.block, r.txIndex), r]));
   for (const ev of decoded.values())
     if (ev.name === 'RunOpened') openedRuns.set(low(ev.args.runId), ev);
   for (const [e, ev] of decoded) {
@@ -324,18 +327,20 @@ export async function verifyUsageProof(
         eventOf(e),
       );
   }
-  if (options.provider) await onlineCompleteness(bundle, decoded, options.provider, tick, fail);
+  if (options.provider)
+    await onlineCompleteness(bundle, decoded, logsOf, options.provider, tick, fail);
 
   // enclave signatures: recovered from the RunResult digest, compared with the run's enclave key
+  const closedRuns = new Map<string, RegistryEvent>();
+  for (const ev of decoded.values())
+    if (ev.name === 'RunClosed') closedRuns.set(low(ev.args.runId), ev);
   const domain = custosDomain(bundle.chainId, bundle.registry);
   for (const run of bundle.runs) {
     if (run.enclaveSignature === null || run.resultHash === null) continue;
     tick('enclave-signature');
     const subject = `run ${run.runId}`;
     const opened = openedRuns.get(run.runId);
-    const closed = [...decoded.values()].find(
-      (ev) => ev.name === 'RunClosed' && low(ev.args.runId) === run.runId,
-    );
+    const closed = closedRuns.get(run.runId);
     if (!opened || !closed || closed.name !== 'RunClosed' || opened.name !== 'RunOpened') {
       fail(
         'enclave-signature',
@@ -438,9 +443,8 @@ export async function verifyUsageProof(
         );
       else if (
         r.data.txHash &&
-        bundle.receipts.find(
-          (x) => x.block === opened.blockNumber && x.txHash === r.data.txHash?.toLowerCase(),
-        ) === undefined
+        receiptAt.get(key(openedAt.get(runId)?.block ?? -1, openedAt.get(runId)?.txIndex ?? -1))
+          ?.txHash !== r.data.txHash.toLowerCase()
       )
         fail(
           'journal-match',
@@ -496,6 +500,7 @@ async function trustedHash(number: number, options: VerifyOptions): Promise<stri
 async function onlineCompleteness(
   bundle: UsageProof,
   decoded: Map<BundleEvent, RegistryEvent>,
+  logsOf: Map<string, ReceiptLog[]>,
   provider: JsonRpcProvider,
   tick: (c: CheckName) => void,
   fail: (c: CheckName, subject: string, reason: string, e?: FailedEvent | null) => void,
@@ -544,8 +549,7 @@ async function onlineCompleteness(
   const inBundle = new Set<string>();
   for (const [e] of decoded) {
     if (e.block < bundle.blockRange.from || e.block > bundle.blockRange.to) continue;
-    const r = bundle.receipts.find((x) => x.block === e.block && x.txIndex === e.txIndex);
-    const log = r ? decodeReceiptLogs(getBytes(r.receipt))[e.logIndex] : undefined;
+    const log = logsOf.get(key(e.block, e.txIndex))?.[e.logIndex];
     if (log) inBundle.add(`${e.block}/${e.txIndex}/${log.topics.join(',')}/${log.data}`);
   }
   for (const [k, what] of onChain) {
