@@ -5,6 +5,8 @@
 import { CustosError } from '../../app/errors/index.ts';
 import { run as cohortStats } from './cohort-stats/index.ts';
 import { measurement as cohortStatsMeasurement } from './cohort-stats/measurement.ts';
+import { train as trainRiskModel } from './train-risk-model/index.ts';
+import { measurement as trainRiskModelMeasurement } from './train-risk-model/measurement.ts';
 
 export interface EnclaveAppEntry {
   readonly name: string;
@@ -24,6 +26,12 @@ export const ENCLAVE_APPS: Readonly<Record<string, EnclaveAppEntry>> = {
     title: 'Cohort statistics',
     measurement: cohortStatsMeasurement,
     run: async (plaintext, params, now) => json(await cohortStats(plaintext, params, { now })),
+  },
+  'train-risk-model': {
+    name: 'train-risk-model',
+    title: 'Train a risk model (logistic regression)',
+    measurement: trainRiskModelMeasurement,
+    run: async (plaintext, params, now) => json(await trainRiskModel(plaintext, params, { now })),
   },
 };
 
