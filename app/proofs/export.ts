@@ -148,7 +148,7 @@ export async function exportUsageProof(
     const txIndexes = new Map(rawReceipts.map((r, i) => [low(r['transactionHash']), i]));
     const txIndexOf = (txHash: string): number => txIndexes.get(txHash.toLowerCase()) ?? -1;
     const wanted = [...new Set(list.map((d) => txIndexOf(d.event.transactionHash)))];
-    const { root, proofs } = await proveReceipts(encoded, wanted);
+    const { root, proofs } = proveReceipts(encoded, wanted);
     if (root !== low(block['receiptsRoot']))
       throw new CustosError(
         'ProofInvalid',
