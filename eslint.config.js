@@ -116,8 +116,9 @@ export default tseslint.config(
     },
   },
   {
-    // CLI commands are a composition root: they may wire enclave-bridge/ (still not main/, renderer/).
-    files: ['app/cli/commands/**/*.ts'],
+    // The CLI commands and the demo are composition roots: they may wire enclave-bridge/ (still not
+    // main/, renderer/).
+    files: ['app/cli/commands/**/*.ts', 'app/demo/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

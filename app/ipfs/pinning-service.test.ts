@@ -37,7 +37,8 @@ describe('IPFS Pinning Service API client ↔ spec server on a real kubo', () =>
     rpc = new KuboRpcBackend({ apiUrl: kubo.apiUrl });
     ours = await HeliaDatasetStore.open({ folder: join(dir, 'ours') });
     offlineNode = await HeliaDatasetStore.open({ folder: join(dir, 'offline'), listen: [] });
-    server = await startPinningServer({ kubo: rpc, token: TOKEN, fetchTimeoutMs: 1500 });
+    // Generous: on a loaded 2-core CI machine a real bitswap fetch can take seconds.
+    server = await startPinningServer({ kubo: rpc, token: TOKEN, fetchTimeoutMs: 30_000 });
   }, 60_000);
   afterAll(async () => {
     await server?.close();
@@ -84,7 +85,14 @@ describe('IPFS Pinning Service API client ↔ spec server on a real kubo', () =>
     const path = join(dir, 'unreachable.bin');
     await writeFile(path, randomBytes(3 * KUBO_CHUNK_SIZE));
     const { cid } = await offlineNode.add(path); // a node that listens nowhere: no origin
-    const error = await failure(client().pin(cid, { timeoutMs: 30_000 }));
+    // A service that gives up on a fetch after 1.5 s, so that the failure comes quickly.
+    const quick = await startPinningServer({ kubo: rpc, token: TOKEN, fetchTimeoutMs: 1500 });
+    let error: unknown;
+    try {
+      error = await failure(client({ endpoint: quick.url }).pin(cid, { timeoutMs: 30_000 }));
+    } finally {
+      await quick.close();
+    }
     expect(isCustosError(error, 'PinFailed')).toBe(true);
     expect((error as Error).message).toContain('could not fetch');
     expect(await rpc.isPinned(cid)).toBe(false);

@@ -6,7 +6,14 @@ export {
   type DevnetDescriptor,
   type DevnetEnvironment,
 } from './environment.ts';
-export { grantAccess, publishDataset, type PublishedDataset } from './owner.ts';
+export {
+  DEVNET_OPERATOR,
+  grantAccess,
+  publishDataset,
+  storeDataset,
+  type PublishedDataset,
+  type StoredDataset,
+} from './owner.ts';
 export {
   runSimulatedEnclave,
   type SimulatedRunOptions,

@@ -15,20 +15,29 @@ import type { DevnetEnvironment } from './environment.ts';
 const sha256 = (bytes: Uint8Array | string): string =>
   `0x${createHash('sha256').update(bytes).digest('hex')}`;
 
-export interface PublishedDataset {
+export interface StoredDataset {
   readonly containerId: string;
-  readonly datasetId: string;
   readonly cid: string;
   readonly containerPath: string;
-  readonly ciphertextHash: string;
+  /** The fields of a `registerDataset` / signed `RegisterDataset` (0x hex). */
+  readonly registration: {
+    readonly containerId: string;
+    readonly cid: string;
+    readonly ciphertextHash: string;
+    readonly metadataHash: string;
+  };
 }
 
-/** Encrypts `file` with a new key in the vault, publishes and pins it, registers it, sets the operator. */
-export async function publishDataset(
+export interface PublishedDataset extends StoredDataset {
+  readonly datasetId: string;
+}
+
+/** Encrypts `file` with a new key in the vault and adds the container to the owner's IPFS node, pinned. */
+export async function storeDataset(
   env: DevnetEnvironment,
   file: string,
   options: { label: string; metadata?: Record<string, unknown> },
-): Promise<PublishedDataset> {
+): Promise<StoredDataset> {
   const { id: containerId } = await env.vault.addDataset(options.label);
   const containerPath = join(env.dir, `${containerId}.custos`);
   const key = env.vault.datasetKey(containerId);
@@ -40,17 +49,33 @@ export async function publishDataset(
   key.fill(0);
   const { cid } = await env.store.add(containerPath);
   await env.store.pin(cid);
-  const ciphertextHash = sha256(await readFile(containerPath));
-  const metadataHash = sha256(JSON.stringify({ label: options.label, ...options.metadata }));
-  const { datasetId } = await env.owner.registerDataset({
-    containerId: `0x${containerId}`,
-    cid: `0x${Buffer.from(cid.bytes).toString('hex')}`,
-    ciphertextHash,
-    metadataHash,
-  });
-  await env.owner.setOperator(datasetId, new Wallet(DEVNET_KEYS.operator).address);
-  return { containerId, datasetId, cid: cid.toString(), containerPath, ciphertextHash };
+  return {
+    containerId,
+    cid: cid.toString(),
+    containerPath,
+    registration: {
+      containerId: `0x${containerId}`,
+      cid: `0x${Buffer.from(cid.bytes).toString('hex')}`,
+      ciphertextHash: sha256(await readFile(containerPath)),
+      metadataHash: sha256(JSON.stringify({ label: options.label, ...options.metadata })),
+    },
+  };
 }
+
+/** Stores `file`, registers it with the owner's key directly, and names the devnet operator. */
+export async function publishDataset(
+  env: DevnetEnvironment,
+  file: string,
+  options: { label: string; metadata?: Record<string, unknown> },
+): Promise<PublishedDataset> {
+  const stored = await storeDataset(env, file, options);
+  const { datasetId } = await env.owner.registerDataset(stored.registration);
+  await env.owner.setOperator(datasetId, DEVNET_OPERATOR);
+  return { ...stored, datasetId };
+}
+
+/** The devnet key-release service's operator address. */
+export const DEVNET_OPERATOR = new Wallet(DEVNET_KEYS.operator).address;
 
 /** Grants `measurements` access to a dataset for a window and a number of runs. Returns the grant id. */
 export async function grantAccess(
