@@ -74,7 +74,7 @@ export const benchmark: Benchmark = {
         );
       nonce = await provider.getTransactionCount(relayer.address, 'pending');
       for (let i = 0; i < CLOSES; i++) {
-        const runId = runIdOf(grantId as `0x${string}`, i);
+        const runId = runIdOf(grantId, i);
         const resultHash = h(`result ${i}`);
         const sig = await asOwner.signRunResult(enclave, runId, resultHash);
         raw.push(

@@ -26,5 +26,5 @@ export {
   type VerifyOptions,
   type VerifyReport,
 } from './verify.ts';
-export { usageProofPdf, PDF_ATTACHMENT_NAME } from './pdf.ts';
+export { bundleFromPdf, usageProofPdf, PDF_ATTACHMENT_NAME } from './pdf.ts';
 export { usageProofJsonSchema } from './schema.ts';

@@ -1,4 +1,18 @@
-import { PDFDocument, StandardFonts, rgb, type PDFFont, type PDFPage } from 'pdf-lib';
+import {
+  PDFArray,
+  PDFDict,
+  PDFDocument,
+  PDFName,
+  PDFRawStream,
+  PDFString,
+  PDFHexString,
+  StandardFonts,
+  decodePDFRawStream,
+  rgb,
+  type PDFFont,
+  type PDFPage,
+} from 'pdf-lib';
+import { CustosError } from '../errors/index.ts';
 import type { UsageProof } from './bundle.ts';
 import { TIMESTAMP_INDEX, headerQuantity } from './eth.ts';
 
@@ -314,4 +328,32 @@ export async function usageProofPdf(
     modificationDate: created,
   });
   return doc.save();
+}
+
+/**
+ * Reads the bundle attached to a report made by `usageProofPdf` (the embedded file named
+ * usage-proof.json), so `custos proof verify report.pdf` works on the one file.
+ * @throws BundleMalformed when the PDF has no such attachment.
+ */
+export async function bundleFromPdf(pdf: Uint8Array): Promise<string> {
+  let doc: PDFDocument;
+  try {
+    doc = await PDFDocument.load(pdf, { updateMetadata: false });
+  } catch (error) {
+    throw new CustosError('BundleMalformed', 'the file is not a readable PDF', { cause: error });
+  }
+  const names = doc.catalog.lookupMaybe(PDFName.of('Names'), PDFDict);
+  const embedded = names?.lookupMaybe(PDFName.of('EmbeddedFiles'), PDFDict);
+  const list = embedded?.lookupMaybe(PDFName.of('Names'), PDFArray);
+  for (let i = 0; list && i + 1 < list.size(); i += 2) {
+    const name = list.lookup(i);
+    const text =
+      name instanceof PDFString || name instanceof PDFHexString ? name.decodeText() : undefined;
+    if (text !== PDF_ATTACHMENT_NAME) continue;
+    const spec = list.lookup(i + 1, PDFDict);
+    const stream = spec.lookupMaybe(PDFName.of('EF'), PDFDict)?.lookup(PDFName.of('F'));
+    if (stream instanceof PDFRawStream)
+      return new TextDecoder().decode(decodePDFRawStream(stream).decode());
+  }
+  throw new CustosError('BundleMalformed', `the PDF has no ${PDF_ATTACHMENT_NAME} attachment`);
 }

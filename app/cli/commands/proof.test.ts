@@ -115,6 +115,10 @@ describe('custos audit / custos proof against a devnet', () => {
       '--json',
     ]);
     expect(JSON.parse(stdout)).toMatchObject({ ok: true, anchor: 'trusted-blocks' });
+    // the PDF report carries the bundle: verify takes it directly
+    const fromPdf = await cli(['proof', 'verify', pdf, '--rpc', s.devnet.rpcUrl, '--json']);
+    expect(fromPdf.code).toBe(0);
+    expect(JSON.parse(fromPdf.out)).toMatchObject({ ok: true, events: 10 });
     // refuses to overwrite
     const again = await cli([
       'proof',

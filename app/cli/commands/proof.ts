@@ -3,6 +3,7 @@ import { providerFor, toChainError } from '../../chain/index.ts';
 import { CustosError, fromFsError } from '../../errors/index.ts';
 import {
   TrustedBlocksSchema,
+  bundleFromPdf,
   exportUsageProof,
   usageProofPdf,
   verifyUsageProof,
@@ -14,7 +15,7 @@ import { CHAIN_HELP, CHAIN_OPTIONS, chainSourceFrom, datasetIdOption } from './a
 const help = `usage:
   custos proof export --dataset ID [--from TIME] [--to TIME] --out FILE.json [--pdf FILE.pdf]
                       [--evidence DIR] [chain options]
-  custos proof verify FILE.json [--rpc URL] [--trusted-blocks FILE] [--json]
+  custos proof verify FILE.json|FILE.pdf [--rpc URL] [--trusted-blocks FILE] [--json]
 
   export   Writes the usage-proof bundle of a dataset for a period (block times; TIME is ISO 8601
            or unix seconds): each registry event with its receipt, the receipt's Merkle-Patricia
@@ -22,7 +23,7 @@ const help = `usage:
            hashes (and the evidence files found in --evidence DIR, named by their SHA-256), and
            the key-release journal excerpt. --pdf also writes a report that embeds the bundle.
            Existing files are not overwritten.
-  verify   Recomputes everything in a bundle and anchors its block hashes to a node (--rpc, which
+  verify   Recomputes everything in a bundle (or the one attached to a PDF report) and anchors its block hashes to a node (--rpc, which
            also checks that no event of the dataset is missing) or to a JSON file of block hashes
            you trust (--trusted-blocks: {"chainId": N, "blocks": {"<number>": "0x<hash>"}}).
            --json prints one object: { ok, events, checks, failures: [{ check, subject, event,
@@ -103,6 +104,25 @@ async function readJson(path: string, what: string): Promise<unknown> {
   }
 }
 
+/** A bundle file, or a PDF report carrying one. */
+async function readBundle(path: string): Promise<unknown> {
+  let data: Buffer;
+  try {
+    data = await readFile(path);
+  } catch (error) {
+    throw fromFsError(error, path);
+  }
+  const text =
+    data.subarray(0, 5).toString('latin1') === '%PDF-'
+      ? await bundleFromPdf(data)
+      : data.toString('utf8');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new CustosError('BundleMalformed', `${path} is not JSON (a usage-proof bundle)`);
+  }
+}
+
 function human(report: VerifyReport): string {
   const lines = [
     report.ok
@@ -121,7 +141,7 @@ async function verifyCommand(argv: readonly string[], io: Io): Promise<number> {
   );
   if (positionals.length !== 1)
     throw new CustosError('UsageError', `give one bundle file\n${help}`);
-  const bundle = await readJson(positionals[0]!, 'a usage-proof bundle');
+  const bundle = await readBundle(positionals[0]!);
   let trustedBlocks;
   if (values['trusted-blocks'] !== undefined) {
     const parsed = TrustedBlocksSchema.safeParse(
