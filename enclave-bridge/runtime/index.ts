@@ -12,3 +12,11 @@ export {
   type EnclaveApp,
   type EnclaveRunResult,
 } from './run.ts';
+export {
+  ABORT_SCHEMA,
+  runMultiDatasetJob,
+  type DatasetInput,
+  type MultiDatasetEnclaveApp,
+  type MultiRunRecord,
+  type MultiRunResult,
+} from './multi.ts';

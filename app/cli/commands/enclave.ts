@@ -11,10 +11,12 @@ import {
   readDevnetDescriptor,
   runSimulatedEnclave,
 } from '../../../enclave-bridge/simulator/index.ts';
+import { runSimulatedMultiEnclave } from '../../../enclave-bridge/simulator/two-party.ts';
 import { parseCommandLine, required, type Command, type Io } from '../command.ts';
 
 const help = `usage: custos enclave run --app APP --dataset ID --grant ID [--consumer-key FILE]
                           [--params JSON] [--out DIR] [--devnet FILE]
+                          [--model-grant ID [--model-provider FILE]]
        custos enclave open RESULT --secret-key FILE [--hash 0xHASH]
        custos enclave measure --app APP
 
@@ -26,6 +28,10 @@ run      Runs an enclave app end to end in the SIMULATED enclave against a runni
          is made and its secret key saved next to the result so it can be opened.
          --devnet FILE is the devnet's devnet.json (default: $CUSTOS_DEVNET, else
          ./custos-devnet/devnet.json).
+         --model-grant ID (app infer): the model provider's grant of its model dataset; its key
+         is released by the provider's own key-release service, described by --model-provider
+         FILE (the provider's provider.json; default: the devnet's). Two runs are opened, one per
+         owner, and both are closed with the one result's hash.
 open     Opens a sealed result with the consumer's secret key and prints it; with --hash, first
          checks it is the result whose hash the run recorded on-chain.
 measure  Prints the app's measurement: the value a grant must allow.
@@ -56,6 +62,8 @@ async function run(argv: readonly string[], io: Io): Promise<number> {
       params: { type: 'string' },
       out: { type: 'string' },
       devnet: { type: 'string' },
+      'model-grant': { type: 'string' },
+      'model-provider': { type: 'string' },
     },
     help,
   );
@@ -103,6 +111,70 @@ async function run(argv: readonly string[], io: Io): Promise<number> {
     secretNote = secretPath;
   }
   const seed = Buffer.from((await readFile(descriptor.simulationSeedFile, 'utf8')).trim(), 'hex');
+  if (app.multi) {
+    const modelGrant = required(values['model-grant'], 'model-grant').toLowerCase();
+    if (!hex32.test(modelGrant))
+      throw new CustosError('UsageError', '--model-grant is a 0x-prefixed 32-byte id');
+    const providerPath = values['model-provider'];
+    const provider = providerPath
+      ? await readDevnetDescriptor(resolve(providerPath)).catch((error: unknown) => {
+          throw new CustosError(
+            'UsageError',
+            `${providerPath} does not describe a model provider`,
+            {
+              cause: error,
+            },
+          );
+        })
+      : descriptor;
+    const result = await runSimulatedMultiEnclave({
+      app: app.name,
+      grants: {
+        model: { grantId: modelGrant, keyReleaseUrl: provider.keyReleaseUrl },
+        data: { grantId: grant, keyReleaseUrl: descriptor.keyReleaseUrl },
+      },
+      params,
+      consumerPublicKey,
+      ipfs: [...provider.ipfs, ...descriptor.ipfs],
+      simulationKey: await simulationKeyFromSeed(seed),
+      relayer: devnetClients(descriptor).relayer,
+    });
+    const first = result.runs[0]?.runId ?? '0x';
+    const resultPath = join(out, `result-${first.slice(2, 18)}.sealed`);
+    await writeFile(resultPath, result.sealedResult, { mode: 0o600, flag: 'wx' }).catch(
+      (e: unknown) => Promise.reject(fromFsError(e, resultPath)),
+    );
+    io.stdout.write(
+      `${JSON.stringify(
+        {
+          simulated: true,
+          app: app.name,
+          measurement: result.measurement,
+          runs: result.runs.map((r) => ({
+            role: r.role,
+            runId: r.runId,
+            datasetId: r.release.datasetId,
+            openTx: r.release.txHash,
+            closeTx: r.close.hash,
+          })),
+          result: resultPath,
+          resultHash: result.resultHash,
+          ...(secretNote ? { consumerSecretKey: secretNote } : {}),
+        },
+        null,
+        2,
+      )}\n`,
+    );
+    io.stderr.write(
+      'SIMULATED enclave (devnet only): the attestation is signed by the devnet simulation key, not by Intel.\n',
+    );
+    return 0;
+  }
+  if (values['model-grant'] !== undefined)
+    throw new CustosError(
+      'UsageError',
+      `${app.name} reads one dataset: --model-grant is for infer`,
+    );
   const result = await runSimulatedEnclave({
     app: app.name,
     grantId: grant,
