@@ -8,6 +8,7 @@ import {
   readJournalForAudit,
 } from './index.ts';
 import { buildTimeline, type AuditTimeline } from './timeline.ts';
+import { decodeRegistryLog, decodeRegistryLogFast } from './decode.ts';
 import { buildScenario, type Scenario } from './testing.ts';
 
 describe('audit timeline from a devnet history and a key-release journal', () => {
@@ -154,5 +155,20 @@ describe('audit timeline from a devnet history and a key-release journal', () =>
     );
     expect(err).toBeInstanceOf(CustosError);
     expect((err as CustosError).tag).toBe('DatasetNotRegistered');
+  });
+});
+
+describe('decodeRegistryLogFast', () => {
+  it('decodes every registry log of a real history exactly as decodeRegistryLog does', async () => {
+    const s = await buildScenario();
+    try {
+      const logs = await s.devnet.provider.getLogs({ address: s.devnet.registry, fromBlock: 0 });
+      expect(logs.length).toBeGreaterThanOrEqual(10);
+      for (const log of logs) expect(decodeRegistryLogFast(log)).toEqual(decodeRegistryLog(log));
+      const other = { ...logs[0]!, topics: [`0x${'12'.repeat(32)}`], index: 0 };
+      expect(decodeRegistryLogFast(other as never)).toBeUndefined();
+    } finally {
+      await s.stop();
+    }
   });
 });

@@ -1,15 +1,7 @@
-import {
-  Interface,
-  getBytes,
-  hexlify,
-  sha256,
-  verifyTypedData,
-  type JsonRpcProvider,
-} from 'ethers';
+import { getBytes, hexlify, sha256, verifyTypedData, type JsonRpcProvider } from 'ethers';
 import { z } from 'zod';
-import { concernsDataset } from '../audit/index.ts';
-import { custosDomain, decodeRegistryLog, typedData, type RegistryEvent } from '../chain/index.ts';
-import { custosRegistryAbi } from '../chain/abi.generated.ts';
+import { concernsDataset, decodeRegistryLogFast } from '../audit/index.ts';
+import { custosDomain, typedData, type RegistryEvent } from '../chain/index.ts';
 import { CustosError } from '../errors/index.ts';
 import { KeyReleaseRecordSchema, verifyChain } from '../journal/index.ts';
 import { UsageProofSchema, bundleArgs, type BundleEvent, type UsageProof } from './bundle.ts';
@@ -80,7 +72,6 @@ export interface VerifyOptions {
   readonly trustedBlocks?: TrustedBlocks;
 }
 
-const registryInterface = new Interface(custosRegistryAbi);
 const key = (block: number, txIndex: number): string => `${block}/${txIndex}`;
 const low = (v: unknown): string => String(v).toLowerCase();
 
@@ -252,14 +243,14 @@ export async function verifyUsageProof(
       fail('log', subject, `the log was emitted by ${log.address}, not the registry`, eventOf(e));
       continue;
     }
-    const event = decodeRegistryLog({
+    const event = decodeRegistryLogFast({
       topics: log.topics,
       data: log.data,
       blockNumber: e.block,
       blockHash: '',
       transactionHash: '',
       index: e.logIndex,
-    } as never);
+    });
     if (!event) {
       fail('log', subject, 'the log is not a registry event', eventOf(e));
       continue;
@@ -529,16 +520,14 @@ async function onlineCompleteness(
       },
     ]);
     for (const l of logs) {
-      const parsed = registryInterface.parseLog({ topics: l.topics, data: l.data });
-      if (!parsed) continue;
-      const ev = decodeRegistryLog({
+      const ev = decodeRegistryLogFast({
         topics: l.topics,
         data: l.data,
         blockNumber: Number(l.blockNumber),
         blockHash: l.blockHash,
         transactionHash: l.transactionHash,
         index: Number(l.logIndex),
-      } as never);
+      });
       if (!ev || !concernsDataset(ev, bundle.datasetId, runs)) continue;
       onChain.set(
         `${Number(l.blockNumber)}/${Number(l.transactionIndex)}/${l.topics.join(',')}/${l.data}`,
