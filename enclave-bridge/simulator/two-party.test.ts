@@ -306,6 +306,72 @@ describe('two owners, one enclave run: the provider’s model on the hospital’
     expect(await readFile(printed.result)).toBeInstanceOf(Buffer);
   });
 
+  it('`custos enclave run --app train-risk-model --params …` trains on the devnet; the opened result is a model with its card', async () => {
+    const { main } = await import('../../app/cli/main.ts');
+    const out: string[] = [];
+    const io = {
+      stdout: { write: (t: string) => out.push(t) },
+      stderr: { write: () => true, isTTY: false },
+      env: {},
+      signal: new AbortController().signal,
+      readSecret: () => Promise.reject(new Error('no terminal')),
+    };
+    const grantId = await grantAccess(env, patients, {
+      measurements: [await enclaveApp('train-risk-model').measurement()],
+      ...(await window()),
+      maxRuns: 1,
+    });
+    const params = JSON.stringify({
+      outcome: { variable: 'outcome' },
+      features: FEATURES,
+      minCohort: 100,
+    });
+    const devnet = join(env.dir, 'devnet.json');
+    const base = [
+      'enclave',
+      'run',
+      '--app',
+      'train-risk-model',
+      '--dataset',
+      patients,
+      '--grant',
+      grantId,
+      '--devnet',
+      devnet,
+    ];
+    expect(await main([...base, '--params', params, '--out', join(dir, 'cli-train')], io)).toBe(0);
+    const printed = JSON.parse(out.join('')) as {
+      runId: string;
+      result: string;
+      resultHash: string;
+      consumerSecretKey: string;
+    };
+    expect((await env.relayer.run(printed.runId)).closed).toBe(true);
+    out.length = 0;
+    expect(
+      await main(
+        [
+          'enclave',
+          'open',
+          printed.result,
+          '--secret-key',
+          printed.consumerSecretKey,
+          '--hash',
+          printed.resultHash,
+        ],
+        io,
+      ),
+    ).toBe(0);
+    const model = JSON.parse(out.join('')) as TrainedModel;
+    expect(model.schema).toBe('custos.risk-model/1');
+    expect(model.card.features).toEqual(FEATURES);
+    expect(model.card.split.training + model.card.split.heldOut).toBe(3000);
+    // A single-dataset app given a model grant is a usage error (exit 2).
+    expect(
+      await main([...base, '--model-grant', grantId, '--out', join(dir, 'cli-train-2')], io),
+    ).toBe(2);
+  });
+
   it('train-risk-model ran in the enclave on the devnet: the model the provider received recovers the planted coefficients', () => {
     // 4 800 training patients: 0.15 per feature SD is about 5 standard errors.
     const sd: Record<string, number> = {
