@@ -68,6 +68,11 @@ async function run(argv: readonly string[], io: Io): Promise<number> {
     help,
   );
   const app = enclaveApp(required(values.app, 'app'));
+  if (!app.multi && values['model-grant'] !== undefined)
+    throw new CustosError(
+      'UsageError',
+      `${app.name} reads one dataset: --model-grant is for infer`,
+    );
   const dataset = required(values.dataset, 'dataset').toLowerCase();
   const grant = required(values.grant, 'grant').toLowerCase();
   if (!hex32.test(dataset) || !hex32.test(grant))
@@ -170,11 +175,6 @@ async function run(argv: readonly string[], io: Io): Promise<number> {
     );
     return 0;
   }
-  if (values['model-grant'] !== undefined)
-    throw new CustosError(
-      'UsageError',
-      `${app.name} reads one dataset: --model-grant is for infer`,
-    );
   const result = await runSimulatedEnclave({
     app: app.name,
     grantId: grant,
