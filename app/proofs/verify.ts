@@ -57,6 +57,17 @@ export interface VerifyReport {
   readonly failures: readonly VerifyFailure[];
   /** What the block hashes were anchored to. */
   readonly anchor: 'rpc' | 'trusted-blocks' | 'none';
+  /**
+   * What the bundle claims to cover (null when it did not parse). Completeness is checked within
+   * this block range only: compare it with the period you asked for.
+   */
+  readonly scope: {
+    readonly chainId: number;
+    readonly registry: string;
+    readonly datasetId: string;
+    readonly period: { readonly from: string | null; readonly to: string | null };
+    readonly blockRange: { readonly from: number; readonly to: number };
+  } | null;
 }
 
 /** Block hashes a user trusts, e.g. read from their own node or a block explorer. */
@@ -110,12 +121,14 @@ export async function verifyUsageProof(
   const tick = (check: CheckName): void => {
     checks[check].checked += 1;
   };
+  let scope: VerifyReport['scope'] = null;
   const done = (events: number): VerifyReport => ({
     ok: failures.length === 0,
     events,
     checks,
     failures,
     anchor,
+    scope,
   });
 
   tick('format');
@@ -130,6 +143,13 @@ export async function verifyUsageProof(
     return done(0);
   }
   const bundle: UsageProof = parsed.data;
+  scope = {
+    chainId: bundle.chainId,
+    registry: bundle.registry,
+    datasetId: bundle.datasetId,
+    period: bundle.period,
+    blockRange: bundle.blockRange,
+  };
   const eventOf = (e: BundleEvent): FailedEvent => ({
     block: e.block,
     txIndex: e.txIndex,
@@ -444,7 +464,7 @@ export async function verifyUsageProof(
         );
     }
     for (const [e, ev] of decoded) {
-      if (ev.name !== 'RunOpened' || e.context) continue;
+      if (ev.name !== 'RunOpened' || e.block < bundle.blockRange.from) continue; // not by the context flag: it is not proven
       tick('journal-match');
       if (!releasedRuns.has(low(ev.args.runId)))
         fail(
