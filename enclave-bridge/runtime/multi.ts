@@ -59,7 +59,8 @@ const sha256 = (bytes: Uint8Array): string =>
  * The whole multi-dataset run.
  * @throws the first refusal (tagged: GrantRevoked, MeasurementNotAllowed …) or the app's error
  *   (ModelMalformed, FeatureMissing …), with `details.abortedRuns` listing the runs closed with
- *   an abort notice; `UsageError` for an empty or duplicate role list.
+ *   an abort notice and `details.abortNoticeHash` the hash they were closed with; `UsageError`
+ *   for an empty or duplicate role list.
  */
 export async function runMultiDatasetJob(options: {
   readonly inputs: readonly DatasetInput[];
@@ -138,10 +139,14 @@ export async function runMultiDatasetJob(options: {
           reason: { tag: e.tag, message: e.message },
         })}\n`,
       );
-      const { runs } = await closeAll(notice);
+      const { runs, hash } = await closeAll(notice);
       throw new CustosError(e.tag, e.message, {
         cause: error,
-        details: { ...e.details, abortedRuns: runs.map((r) => r.runId).join(',') },
+        details: {
+          ...e.details,
+          abortedRuns: runs.map((r) => r.runId).join(','),
+          abortNoticeHash: hash,
+        },
       });
     }
     const { sealed, hash, runs } = await closeAll(result);

@@ -242,7 +242,13 @@ describe('two owners, one enclave run: the provider’s model on the hospital’
     await writeFile(csv, [...syntheticCsvLines(300, { seed: 4 })].join(''));
     const { datasetId } = await publishDataset(env, csv, { label: 'No BMI' });
     const grants = { model: await modelGrant(), data: await hospitalGrant(datasetId) };
-    await expect(inferOnce(grants)).rejects.toMatchObject({ tag: 'FeatureMissing' });
+    const error = (await inferOnce(grants).catch((e: unknown) => e)) as CustosError;
+    expect(error.tag).toBe('FeatureMissing');
+    expect(error.message).toContain('bmi');
+    // Both runs ended on-chain with the abort notice's hash: no result exists for either owner.
+    const aborted = String(error.details['abortedRuns']).split(',');
+    expect(aborted).toHaveLength(2);
+    for (const runId of aborted) expect((await env.relayer.run(runId)).closed).toBe(true);
   });
 
   it('`custos enclave run --app infer --model-grant … --model-provider …` on the devnet; then `enclave open` shows the aggregates', async () => {

@@ -28,7 +28,8 @@ export const RESULT_SCHEMA = 'custos.infer.result/1';
 export const ROLES = ['model', 'data'] as const;
 /** A model file larger than this is refused (a model is small; this bounds enclave memory). */
 export const MAX_MODEL_BYTES = 4 * 1024 * 1024;
-export const MIN_COHORT_FLOOR = 10;
+/** Quantiles of a tiny cohort would be individual predictions: at least this many are scored. */
+export const MIN_COHORT_FLOOR = 20;
 export const MIN_CELL_SIZE_FLOOR = 5;
 
 export const InferParamsSchema = z.strictObject({
@@ -40,7 +41,7 @@ export const InferParamsSchema = z.strictObject({
     .regex(/^\d{4}-\d{2}-\d{2}$/)
     .optional(),
   bins: z.number().int().min(2).max(50).default(10),
-  minCohort: z.number().int().min(MIN_COHORT_FLOOR).default(20),
+  minCohort: z.number().int().min(MIN_COHORT_FLOOR).default(50),
   minCellSize: z.number().int().min(MIN_CELL_SIZE_FLOOR).default(10),
 });
 
