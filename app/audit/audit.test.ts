@@ -172,3 +172,57 @@ describe('decodeRegistryLogFast', () => {
     }
   });
 });
+
+describe('audit timeline: every kind of dataset event, and a chain that is not the devnet', () => {
+  let s: Scenario;
+  let source: Parameters<typeof auditDataset>[0];
+  beforeAll(async () => {
+    s = await buildScenario({ chainId: 4242 });
+    source = {
+      provider: s.devnet.provider,
+      chainId: s.devnet.chainId,
+      registry: s.devnet.registry,
+      startBlock: s.devnet.startBlock,
+    };
+  });
+  afterAll(async () => {
+    await s?.stop();
+  });
+
+  it('simulated evidence on chain 4242 is flagged without being told it is not the devnet', async () => {
+    const t = await auditDataset(source, s.datasetId, { journalPath: s.journalPath });
+    expect(t.devnet).toBe(false);
+    expect(t.anomalies.filter((a) => a.kind === 'simulated-outside-devnet')).toHaveLength(4);
+  });
+
+  it('freeze, unfreeze, revoke-all and an ownership transfer appear with who did them; a close after revoke-all is flagged', async () => {
+    const { Wallet, hexlify, randomBytes } = await import('ethers');
+    const newOwner = new Wallet(hexlify(randomBytes(32)));
+    // a run of the second grant, closed after every grant is revoked
+    await s.asOwner.freeze(s.datasetId);
+    await s.asOwner.unfreeze(s.datasetId);
+    await s.asOwner.revokeAll(s.datasetId);
+    const result = `0x${'99'.repeat(32)}`;
+    const sig = await s.asRelayer.signRunResult(s.enclave, s.runs.unreleased, result);
+    await s.asRelayer.closeRun(s.runs.unreleased, result, sig);
+    await s.asOwner.transferOwnership(s.datasetId, newOwner.address);
+    const t = await auditDataset(source, s.datasetId, { journalPath: s.journalPath });
+    const tail = t.entries.filter((e) => e.source === 'chain').slice(-5);
+    expect(tail.map((e) => e.kind)).toEqual([
+      'frozen',
+      'unfrozen',
+      'all-grants-revoked',
+      'run-closed',
+      'ownership-transferred',
+    ]);
+    const owner = s.owner.address.toLowerCase();
+    expect(tail.map((e) => e.who)).toEqual([owner, owner, owner, null, owner]);
+    expect(tail[4]!.what).toContain(newOwner.address.toLowerCase());
+    const late = t.anomalies.filter((a) => a.kind === 'closed-after-revocation');
+    expect(late.map((a) => a.runId)).toContain(s.runs.unreleased.toLowerCase());
+    expect(late.find((a) => a.runId === s.runs.unreleased.toLowerCase())?.entryIds).toEqual([
+      tail[3]!.id,
+      tail[2]!.id,
+    ]);
+  });
+});

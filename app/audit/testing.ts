@@ -38,10 +38,12 @@ export interface Scenario {
 
 /** Builds the history described above on a fresh devnet (about a second). */
 export async function buildScenario(
-  options: { teeType?: 'sgx' | 'tdx' | 'simulated' } = {},
+  options: { teeType?: 'sgx' | 'tdx' | 'simulated'; chainId?: number } = {},
 ): Promise<Scenario> {
   const teeType = options.teeType ?? 'simulated';
-  const devnet = await startDevnet();
+  const devnet = await startDevnet(
+    options.chainId === undefined ? {} : { chainId: options.chainId },
+  );
   const owner = new Wallet(DEVNET_KEYS.owner, devnet.provider);
   const operator = new Wallet(DEVNET_KEYS.operator, devnet.provider);
   const relayer = new Wallet(DEVNET_KEYS.relayer, devnet.provider);
