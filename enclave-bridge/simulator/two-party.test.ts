@@ -198,6 +198,30 @@ describe('two owners, one enclave run: the provider’s model on the hospital’
     expect((await env.relayer.grantState(grants.data)).runsUsed).toBe(1n);
   });
 
+  it('an expired model grant → GrantExpired from the provider’s service; the hospital is not asked', async () => {
+    const now = await chainNow();
+    const expiring = await grantModel(provider, modelDataset, {
+      measurements: [inferMeasurement],
+      notBefore: now - 60,
+      notAfter: now + 5,
+      maxRuns: 5,
+      grantee,
+    });
+    const data = await hospitalGrant();
+    await env.devnet.provider.send('evm_increaseTime', [30]);
+    await env.devnet.provider.send('evm_mine', []);
+    const hospitalBefore = (await journal(env.journalPath)).length;
+    await expect(inferOnce({ model: expiring, data })).rejects.toMatchObject({
+      tag: 'GrantExpired',
+    });
+    expect((await journal(provider.journalPath)).at(-1)).toMatchObject({
+      decision: 'refused',
+      reason: 'GrantExpired',
+      grantId: expiring,
+    });
+    expect((await journal(env.journalPath)).length).toBe(hospitalBefore);
+  });
+
   it('the model owner allows another app (measurement allowed by one owner only) → MeasurementNotAllowed from the provider', async () => {
     const grants = {
       model: await modelGrant(modelDataset, [await enclaveApp('cohort-stats').measurement()]),

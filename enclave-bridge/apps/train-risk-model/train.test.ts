@@ -10,6 +10,9 @@ import { syntheticCsvLines } from '../../../app/synthetic/index.ts';
 import { auc } from './metrics.ts';
 import { parseModel, predictRisk } from './model.ts';
 import { train, splitPoint, type TrainParams } from './index.ts';
+import { collectBundle } from '../cohort-stats/measurement.ts';
+import { measurement as cohortStatsMeasurement } from '../cohort-stats/measurement.ts';
+import { APP_PATH, measurement } from './measurement.ts';
 
 const now = new Date('2025-03-01T00:00:00Z');
 const FEATURES = ['age', 'male', 'systolic_bp', 'bmi', 'smoker'] as const;
@@ -212,5 +215,21 @@ describe('train-risk-model refuses bad input with a named reason', () => {
         JSON.stringify(bad),
       ).toBe('UsageError');
     }
+  });
+});
+
+describe('train-risk-model’s measurement', () => {
+  it('covers its folder and the readers it imports (not its tests), and is not cohort-stats’', async () => {
+    const files = [...(await collectBundle(undefined, APP_PATH)).files.keys()];
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'enclave-bridge/apps/train-risk-model/index.ts',
+        'enclave-bridge/apps/train-risk-model/logistic.ts',
+        'enclave-bridge/apps/cohort-stats/csv.ts',
+        'app/errors/index.ts',
+      ]),
+    );
+    expect(files.some((f) => f.endsWith('.test.ts'))).toBe(false);
+    expect(await measurement()).not.toBe(await cohortStatsMeasurement());
   });
 });
