@@ -53,6 +53,7 @@ export function keccak(data: Uint8Array): Uint8Array {
   return new Uint8Array(sha3.keccak256.arrayBuffer(data));
 }
 
+/** keccak-256 as 0x-hex. */
 export function keccakHex(data: Uint8Array): string {
   return `0x${sha3.keccak256(data)}`;
 }

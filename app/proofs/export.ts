@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { getBytes, hexlify, sha256, type JsonRpcProvider } from 'ethers';
+import { hexlify, sha256, type JsonRpcProvider } from 'ethers';
 import {
   buildTimeline,
   keyReleasesOf,
@@ -285,9 +285,4 @@ export async function exportUsageProof(
     journal: excerpt,
     anomalies,
   };
-}
-
-/** Bytes of a base64 evidence field. */
-export function evidenceBytes(data: string): Uint8Array {
-  return getBytes(`0x${Buffer.from(data, 'base64').toString('hex')}`);
 }
