@@ -10,6 +10,7 @@ import { readJournal } from '../../app/journal/index.ts';
 import { Vault } from '../../app/vault/index.ts';
 import { RateLimiter } from '../key-release/index.ts';
 import {
+  devnetClients,
   grantAccess,
   publishDataset,
   startDevnetEnvironment,
@@ -159,6 +160,34 @@ describe('runMultiDatasetJob', () => {
     expect((await env.relayer.grantState(g2)).runsUsed).toBe(0n);
     const last = (await readJournal(env.journalPath)).at(-1)?.record;
     expect(last).toMatchObject({ decision: 'refused', reason: 'GrantRevoked', grantId: g2 });
+  });
+
+  it('when the abort cannot be recorded (chain unreachable for the relayer), the app’s refusal still surfaces, naming the runs left open', async () => {
+    const dead = devnetClients({
+      rpcUrl: 'http://127.0.0.1:9',
+      chainId: env.devnet.chainId,
+      registry: env.devnet.registry,
+    });
+    const error = (await runMultiDatasetJob({
+      inputs: [
+        {
+          role: 'first',
+          serviceUrl: env.keyRelease.url,
+          grantId: await grant(datasets['first'] as string),
+        },
+      ],
+      identity: await newEnclaveIdentity(),
+      attester: simulatedAttester(env.simulationKey, Buffer.from(MEASUREMENT.slice(2), 'hex')),
+      store,
+      app: () => Promise.reject(new CustosError('ModelMalformed', 'not a model')),
+      consumerPublicKey: consumer.publicKey,
+      relayer: dead.relayer,
+    }).catch((e: unknown) => e)) as CustosError;
+    dead.provider.destroy();
+    expect(error.tag).toBe('ModelMalformed');
+    const open = String(error.details['openRuns']);
+    expect(open).toMatch(/^0x[0-9a-f]{64}$/);
+    expect((await env.relayer.run(open)).closed).toBe(false);
   });
 
   it('duplicate roles → UsageError before any key release', async () => {

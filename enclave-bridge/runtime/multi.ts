@@ -139,13 +139,26 @@ export async function runMultiDatasetJob(options: {
           reason: { tag: e.tag, message: e.message },
         })}\n`,
       );
-      const { runs, hash } = await closeAll(notice);
+      let closed: Awaited<ReturnType<typeof closeAll>>;
+      try {
+        closed = await closeAll(notice);
+      } catch (closeError) {
+        // The refusal is what the caller must see; the runs stay open (the chain shows that too).
+        throw new CustosError(e.tag, e.message, {
+          cause: error,
+          details: {
+            ...e.details,
+            openRuns: released.map((r) => r.release.runId).join(','),
+            abortNotRecorded: closeError instanceof Error ? closeError.message : String(closeError),
+          },
+        });
+      }
       throw new CustosError(e.tag, e.message, {
         cause: error,
         details: {
           ...e.details,
-          abortedRuns: runs.map((r) => r.runId).join(','),
-          abortNoticeHash: hash,
+          abortedRuns: closed.runs.map((r) => r.runId).join(','),
+          abortNoticeHash: closed.hash,
         },
       });
     }
