@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hexlify, randomBytes } from 'ethers';
 import { buildScenario, type Scenario } from '../audit/testing.ts';
@@ -88,7 +89,7 @@ describe('usage-proof bundle: export and verify against a devnet history', () =>
     expect(ok.ok).toBe(true);
     expect(ok.events).toBe(10);
     expect(ok.checks['receipt-proof'].checked).toBe(10);
-    expect(ok.checks['enclave-signature'].checked).toBe(2);
+    expect(ok.checks['enclave-signature'].checked).toBe(3); // every run; two closed ones with signatures
     const online = await verifyUsageProof(clean, { provider: s.devnet.provider });
     expect(online.failures).toEqual([]);
     expect(online.checks.completeness.checked).toBeGreaterThanOrEqual(10);
@@ -394,6 +395,84 @@ describe('JSON Schema', () => {
     expect(file).toEqual(usageProofJsonSchema());
     expect(usageProofJsonSchema()['required']).toEqual(
       expect.arrayContaining(['format', 'version', 'blocks', 'receipts', 'events', 'journal']),
+    );
+  });
+});
+
+describe('any changed hex digit in a proven field fails verification (property)', () => {
+  let s: Scenario;
+  let bundle: UsageProof;
+  let trusted: TrustedBlocks;
+  beforeAll(async () => {
+    s = await buildScenario();
+    bundle = await exportUsageProof(
+      {
+        provider: s.devnet.provider,
+        chainId: s.devnet.chainId,
+        registry: s.devnet.registry,
+        startBlock: s.devnet.startBlock,
+      },
+      s.datasetId,
+    );
+    trusted = {
+      chainId: s.devnet.chainId,
+      blocks: Object.fromEntries(bundle.blocks.map((b) => [String(b.number), b.hash])),
+    };
+  });
+  afterAll(async () => {
+    await s?.stop();
+  });
+
+  /** Every proven hex string of the bundle, as a path to it (txHash and anomalies are not proven). */
+  function provenPaths(b: UsageProof): (string | number)[][] {
+    const out: (string | number)[][] = [];
+    b.blocks.forEach((x, i) => {
+      out.push(['blocks', i, 'hash']);
+      x.header.forEach((f, j) => {
+        if (f.length > 2) out.push(['blocks', i, 'header', j]);
+      });
+    });
+    b.receipts.forEach((x, i) => {
+      out.push(['receipts', i, 'receipt']);
+      x.proof.forEach((_, j) => out.push(['receipts', i, 'proof', j]));
+    });
+    b.events.forEach((x, i) => {
+      for (const [k, v] of Object.entries(x.args))
+        if (typeof v === 'string' && v.startsWith('0x') && v.length > 2)
+          out.push(['events', i, 'args', k]);
+    });
+    b.runs.forEach((x, i) => {
+      for (const k of ['runId', 'grantId', 'enclaveKey', 'resultHash', 'enclaveSignature'] as const)
+        if (x[k] !== null) out.push(['runs', i, k]);
+    });
+    b.evidence.forEach((_, i) => out.push(['evidence', i, 'hash']));
+    return out;
+  }
+
+  it('the clean bundle verifies', async () => {
+    expect((await verifyUsageProof(bundle, { trustedBlocks: trusted })).failures).toEqual([]);
+  });
+
+  it('flipping one hex digit of any proven field makes ok false', async () => {
+    const paths = provenPaths(bundle);
+    expect(paths.length).toBeGreaterThan(200);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: paths.length - 1 }),
+        fc.double({ min: 0, max: 1, noNaN: true, maxExcluded: true }),
+        async (which, where) => {
+          const b = clone(bundle) as unknown as Record<string, unknown>;
+          const path = paths[which]!;
+          let parent: Record<string | number, unknown> = b;
+          for (const k of path.slice(0, -1)) parent = parent[k] as Record<string | number, unknown>;
+          const last = path.at(-1)!;
+          const value = parent[last] as string;
+          parent[last] = flip(value, Math.floor(where * (value.length - 2)));
+          const r = await verifyUsageProof(b, { trustedBlocks: trusted });
+          return !r.ok;
+        },
+      ),
+      { numRuns: 150 },
     );
   });
 });

@@ -353,16 +353,30 @@ export async function verifyUsageProof(
     if (ev.name === 'RunClosed') closedRuns.set(low(ev.args.runId), ev);
   const domain = custosDomain(bundle.chainId, bundle.registry);
   for (const run of bundle.runs) {
-    if (run.enclaveSignature === null || run.resultHash === null) continue;
     tick('enclave-signature');
     const subject = `run ${run.runId}`;
     const opened = openedRuns.get(run.runId);
     const closed = closedRuns.get(run.runId);
-    if (!opened || !closed || closed.name !== 'RunClosed' || opened.name !== 'RunOpened') {
+    if (!opened || opened.name !== 'RunOpened') {
+      fail('enclave-signature', subject, 'the run’s RunOpened event is not proven in the bundle');
+      continue;
+    }
+    if (run.enclaveSignature === null || run.resultHash === null) {
+      if (closed)
+        fail(
+          'enclave-signature',
+          subject,
+          `the bundle says the run is open, but it closed in block ${closed.blockNumber}`,
+        );
+    } else if (!closed || closed.name !== 'RunClosed') {
+      fail('enclave-signature', subject, 'the run’s RunClosed event is not proven in the bundle');
+      continue;
+    }
+    if (low(opened.args.grantId) !== run.grantId) {
       fail(
         'enclave-signature',
         subject,
-        'the run’s RunOpened and RunClosed events are not both proven in the bundle',
+        `the run was opened under grant ${low(opened.args.grantId)}, not ${run.grantId}`,
       );
       continue;
     }
@@ -374,6 +388,8 @@ export async function verifyUsageProof(
       );
       continue;
     }
+    if (run.enclaveSignature === null || run.resultHash === null || closed?.name !== 'RunClosed')
+      continue;
     let signer: string;
     try {
       const request = typedData('RunResult', domain, {
@@ -406,6 +422,18 @@ export async function verifyUsageProof(
         'the signature or result hash differs from the RunClosed event',
       );
   }
+
+  const listed = new Set(bundle.runs.map((r) => r.runId));
+  for (const [e, ev] of decoded)
+    if (ev.name === 'RunOpened' && !listed.has(low(ev.args.runId))) {
+      tick('enclave-signature');
+      fail(
+        'enclave-signature',
+        `run ${low(ev.args.runId)}`,
+        'the run is not in the bundle’s runs',
+        eventOf(e),
+      );
+    }
 
   // evidence: the bytes hash to their hash; the hash is the one a run recorded
   const recorded = new Set(
