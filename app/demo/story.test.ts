@@ -56,3 +56,18 @@ it('the demo tells the whole story, names what is simulated, and keeps its artif
   const result = JSON.parse(await readFile(join(dir, 'result.json'), 'utf8')) as { schema: string };
   expect(result.schema).toBe('custos.cohort-stats.result/1');
 }, 120_000);
+
+it('with --ai, a model is trained in the enclave and a provider’s model runs on another owner’s records', async () => {
+  const out = await mkdtemp(join(tmpdir(), 'custos-demo-ai-'));
+  try {
+    const lines: string[] = [];
+    await runDemo({ out, patients: 100, ai: true, log: (l) => lines.push(l) });
+    const text = lines.join('\n');
+    expect(lines.at(-1)).toBe('Demo complete.');
+    expect(text).toMatch(/held-out AUC 0\.\d{3}/);
+    expect(text).toContain('model key released by its owner’s service');
+    expect(text).toContain('data key released by its owner’s service');
+  } finally {
+    await rm(out, { recursive: true, force: true });
+  }
+}, 120_000);

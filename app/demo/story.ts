@@ -17,6 +17,7 @@ import { exportUsageProof, usageProofPdf, verifyUsageProof } from '../proofs/ind
 import { emulatedLedgerSigner } from '../signer/emulator/index.ts';
 import { writeSyntheticFile } from '../synthetic/index.ts';
 import { Vault } from '../vault/index.ts';
+import { aiChapter } from './ai-chapter.ts';
 import { enclaveApp } from '../../enclave-bridge/apps/index.ts';
 import {
   DEVNET_OPERATOR,
@@ -30,6 +31,8 @@ export interface DemoOptions {
   /** Keep every artifact here; otherwise a temporary folder, removed at the end. */
   readonly out?: string;
   readonly patients?: number;
+  /** Also tell the optional AI chapter (train a model; run an owner's encrypted model). */
+  readonly ai?: boolean;
   readonly log: (line: string) => void;
 }
 
@@ -273,6 +276,11 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       `${JSON.stringify({ chainId: env.devnet.chainId, blocks }, null, 2)}\n`,
     );
     say('trusted-blocks.json: the block hashes from this node, for offline verification');
+
+    if (options.ai) {
+      let n = 11;
+      await aiChapter(env, dir, say, (title) => step((n += 1), title));
+    }
 
     log('');
     log('Demo complete.');

@@ -19,3 +19,13 @@ export {
   type SimulatedRunOptions,
   type SimulatedRunResult,
 } from './runner.ts';
+export {
+  PROVIDER_KEYS,
+  grantModel,
+  publishModel,
+  runSimulatedMultiEnclave,
+  startModelProvider,
+  type ModelProvider,
+  type SimulatedMultiRunOptions,
+  type SimulatedMultiRunResult,
+} from './two-party.ts';

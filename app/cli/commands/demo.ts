@@ -3,10 +3,10 @@ import { CustosError } from '../../errors/index.ts';
 import { runDemo } from '../../demo/story.ts';
 import { parseCommandLine, type Command } from '../command.ts';
 
-const help = `usage: custos demo [--out DIR] [--patients N]
+const help = `usage: custos demo [--out DIR] [--patients N] [--ai]
 
 Runs the Custos story on embedded defaults and tells it as it goes. --out keeps every artifact
-(vault, dataset, container, recovery kit) in DIR.
+(vault, dataset, container, recovery kit, result, usage proof) in DIR. --ai adds the AI chapter:\na model trained in the enclave, then an owner's encrypted model run on another owner's records.
 `;
 
 export const demo: Command = {
@@ -14,7 +14,7 @@ export const demo: Command = {
   async run(argv, io) {
     const { values, positionals } = parseCommandLine(
       argv,
-      { out: { type: 'string' }, patients: { type: 'string' } },
+      { out: { type: 'string' }, patients: { type: 'string' }, ai: { type: 'boolean' } },
       help,
     );
     if (positionals.length > 0) throw new CustosError('UsageError', help);
@@ -25,6 +25,7 @@ export const demo: Command = {
     await runDemo({
       ...(values.out ? { out: resolve(values.out) } : {}),
       ...(patients ? { patients } : {}),
+      ai: values.ai === true,
       log: (line) => io.stdout.write(`${line}\n`),
     });
     return 0;
