@@ -242,6 +242,35 @@ describe('usage-proof bundle: export and verify against a devnet history', () =>
       });
     }
 
+    it('a removed grant or run opening is found offline from the numbering', async () => {
+      const noGrant = clone(base);
+      noGrant.events = noGrant.events.filter((e, i) => !(e.name === 'GrantCreated' && i === 2));
+      const r1 = await verify(noGrant);
+      expect(r1.failures.map((f) => f.reason)).toContainEqual(
+        expect.stringContaining('grant 1 is missing'),
+      );
+      // the last run of the first grant (and its close): the numbering cannot see it, the
+      // journal's release for it can
+      const noRun = clone(base);
+      const runId = String(noRun.events[5]!.args['runId']);
+      noRun.events = noRun.events.filter((e) => e.args['runId'] !== runId);
+      noRun.runs = noRun.runs.filter((r) => r.runId !== runId);
+      const r2 = await verify(noRun);
+      expect(failed(r2)).not.toContain('completeness');
+      expect(r2.failures.map((f) => f.reason)).toContainEqual(
+        expect.stringContaining(`released for run ${runId}`),
+      );
+      // the first run of that grant: the numbering sees the gap
+      const noFirst = clone(base);
+      const first = String(noFirst.events[3]!.args['runId']);
+      noFirst.events = noFirst.events.filter((e) => e.args['runId'] !== first);
+      noFirst.runs = noFirst.runs.filter((r) => r.runId !== first);
+      const r3 = await verify(noFirst);
+      expect(r3.failures.map((f) => f.reason)).toContainEqual(
+        expect.stringContaining('run 0 is missing'),
+      );
+    });
+
     it('a removed event the bundle cannot see is found online', async () => {
       const b = clone(base);
       b.events = b.events.filter((e) => e.name !== 'GrantRevoked');

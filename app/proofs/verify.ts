@@ -344,6 +344,7 @@ export async function verifyUsageProof(
         eventOf(e),
       );
   }
+  sequenceGaps(bundle, decoded, tick, fail);
   if (options.provider)
     await onlineCompleteness(bundle, decoded, logsOf, options.provider, tick, fail);
 
@@ -539,6 +540,57 @@ async function trustedHash(number: number, options: VerifyOptions): Promise<stri
     return block?.hash?.toLowerCase();
   }
   return options.trustedBlocks?.blocks[String(number)]?.toLowerCase();
+}
+
+/**
+ * Offline completeness from numbering: grants of a dataset are numbered 1, 2, 3 … (the low 8 bytes
+ * of the grant id) and runs of a grant 0, 1, 2 … (`runIndex`). Within the bundle's block range the
+ * numbers must follow each other, starting at 1 (grants) when the registration is in the range and
+ * at 0 (runs) when the grant's creation is — so a removed grant or run opening is found.
+ */
+function sequenceGaps(
+  bundle: UsageProof,
+  decoded: Map<BundleEvent, RegistryEvent>,
+  tick: (c: CheckName) => void,
+  fail: (c: CheckName, subject: string, reason: string, e?: FailedEvent | null) => void,
+): void {
+  const inRange = [...decoded].filter(
+    ([e]) => e.block >= bundle.blockRange.from && e.block <= bundle.blockRange.to,
+  );
+  const registered = inRange.some(([, ev]) => ev.name === 'DatasetRegistered');
+  const created = new Set<string>();
+  let expectedGrant: bigint | undefined = registered ? 1n : undefined;
+  const expectedRun = new Map<string, bigint>();
+  for (const [e, ev] of inRange) {
+    const at = { block: e.block, txIndex: e.txIndex, logIndex: e.logIndex, name: e.name };
+    if (ev.name === 'GrantCreated') {
+      tick('completeness');
+      const number = BigInt(ev.args.grantId) & 0xffffffffffffffffn;
+      if (expectedGrant !== undefined && number !== expectedGrant)
+        fail(
+          'completeness',
+          `grant ${low(ev.args.grantId)}`,
+          `grant number ${number} follows grant ${expectedGrant - 1n}: grant ${expectedGrant} is missing`,
+          at,
+        );
+      expectedGrant = number + 1n;
+      created.add(low(ev.args.grantId));
+      expectedRun.set(low(ev.args.grantId), 0n);
+    }
+    if (ev.name === 'RunOpened') {
+      tick('completeness');
+      const grantId = low(ev.args.grantId);
+      const expected = expectedRun.get(grantId);
+      if (expected !== undefined && ev.args.runIndex !== expected)
+        fail(
+          'completeness',
+          `run ${low(ev.args.runId)}`,
+          `run ${ev.args.runIndex} of grant ${grantId} follows run ${expected - 1n}: run ${expected} is missing`,
+          at,
+        );
+      expectedRun.set(grantId, ev.args.runIndex + 1n);
+    }
+  }
 }
 
 /** Asks the node for every registry log in the bundle's block range and compares the dataset's. */
