@@ -3,13 +3,15 @@
 // and closeRun transactions signed here and mined by anvil in full blocks.
 import { performance } from 'node:perf_hooks';
 import { Interface, Wallet, hexlify, keccak256, randomBytes, toUtf8Bytes } from 'ethers';
-import { DEVNET_KEYS, RegistryClient, runIdOf, startDevnet } from '../app/chain/index.ts';
-import { custosRegistryAbi } from '../app/chain/abi.generated.ts';
 import {
-  buildTimeline,
-  decodeRegistryLogFast,
-  readDatasetHistory as readHistory,
-} from '../app/audit/index.ts';
+  DEVNET_KEYS,
+  RegistryClient,
+  decodeRegistryLog,
+  runIdOf,
+  startDevnet,
+} from '../app/chain/index.ts';
+import { custosRegistryAbi } from '../app/chain/abi.generated.ts';
+import { buildTimeline, readDatasetHistory as readHistory } from '../app/audit/index.ts';
 import { exportUsageProof, verifyUsageProof } from '../app/proofs/index.ts';
 import type { Benchmark, Figure } from './bench.ts';
 
@@ -150,7 +152,7 @@ export const benchmark: Benchmark = {
         fromBlock: devnet.startBlock,
         toBlock: head,
       });
-      const decoded = logs.map(decodeRegistryLogFast).filter((e) => e !== undefined).length;
+      const decoded = logs.map(decodeRegistryLog).filter((e) => e !== undefined).length;
       const fastS = (performance.now() - t) / 1000;
       ctx.log(`eth_getLogs + topic-table decode of ${decoded} events: ${fastS.toFixed(2)} s`);
       figures.push({

@@ -6,7 +6,6 @@ import { readJournalForAudit } from './journal.ts';
 import { readDatasetHistory, type ChainSource } from './history.ts';
 import { buildTimeline, type AuditTimeline, type TimelineOptions } from './timeline.ts';
 
-export { decodeRegistryLogFast } from './decode.ts';
 export {
   blockTimes,
   concernsDataset,

@@ -1,4 +1,4 @@
-import { Interface, type Log, type Result } from 'ethers';
+import { Interface, type EventFragment, type Log, type Result } from 'ethers';
 import {
   custosRegistryAbi,
   type CustosRegistryEventName,
@@ -32,19 +32,31 @@ function toArgs(result: Result, names: readonly string[]): Record<string, unknow
   return out;
 }
 
-/** Decodes a log of the registry; undefined for a log it did not emit or cannot parse. */
-export function decodeRegistryLog(log: Log): RegistryEvent | undefined {
-  let parsed;
+const byTopic = new Map<string, EventFragment>();
+registryInterface.forEachEvent((fragment) => byTopic.set(fragment.topicHash, fragment));
+
+/**
+ * Decodes a log of the registry; undefined for a log it did not emit or cannot parse. The event is
+ * found by its topic in a table built once (ethers' `parseLog` re-hashes every event signature for
+ * each log, which dominated reading and verifying large histories).
+ */
+export function decodeRegistryLog(
+  log: Pick<Log, 'topics' | 'data' | 'blockNumber' | 'blockHash' | 'transactionHash' | 'index'>,
+): RegistryEvent | undefined {
+  const fragment = log.topics[0] ? byTopic.get(log.topics[0].toLowerCase()) : undefined;
+  if (!fragment) return undefined;
+  let values: Result;
   try {
-    parsed = registryInterface.parseLog({ topics: [...log.topics], data: log.data });
+    values = registryInterface.decodeEventLog(fragment, log.data, log.topics);
   } catch {
     return undefined;
   }
-  if (!parsed) return undefined;
-  const names = parsed.fragment.inputs.map((i) => i.name);
   return {
-    name: parsed.name,
-    args: toArgs(parsed.args, names),
+    name: fragment.name,
+    args: toArgs(
+      values,
+      fragment.inputs.map((i) => i.name),
+    ),
     blockNumber: log.blockNumber,
     blockHash: log.blockHash,
     transactionHash: log.transactionHash,

@@ -1,7 +1,7 @@
 import { getBytes, hexlify, sha256, verifyTypedData, type JsonRpcProvider } from 'ethers';
 import { z } from 'zod';
-import { concernsDataset, decodeRegistryLogFast } from '../audit/index.ts';
-import { custosDomain, typedData, type RegistryEvent } from '../chain/index.ts';
+import { concernsDataset } from '../audit/index.ts';
+import { custosDomain, decodeRegistryLog, typedData, type RegistryEvent } from '../chain/index.ts';
 import { CustosError } from '../errors/index.ts';
 import { KeyReleaseRecordSchema, verifyChain } from '../journal/index.ts';
 import { UsageProofSchema, bundleArgs, type BundleEvent, type UsageProof } from './bundle.ts';
@@ -269,7 +269,7 @@ export async function verifyUsageProof(
       fail('log', subject, `the log was emitted by ${log.address}, not the registry`, eventOf(e));
       continue;
     }
-    const event = decodeRegistryLogFast({
+    const event = decodeRegistryLog({
       topics: log.topics,
       data: log.data,
       blockNumber: e.block,
@@ -626,7 +626,7 @@ async function onlineCompleteness(
       },
     ]);
     for (const l of logs) {
-      const ev = decodeRegistryLogFast({
+      const ev = decodeRegistryLog({
         topics: l.topics,
         data: l.data,
         blockNumber: Number(l.blockNumber),
