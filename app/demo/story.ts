@@ -243,6 +243,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     step(11, 'Export the usage proof (JSON bundle + PDF) and verify it');
     const bundle = await exportUsageProof(source, datasetId, {
       journalPath: env.journalPath,
+      evidenceDir: join(env.dir, 'evidence'),
       devnet: true,
     });
     const json = JSON.stringify(bundle, null, 2);

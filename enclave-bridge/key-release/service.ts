@@ -9,8 +9,10 @@
  * Every refusal is journaled with its reason too. Protocol: docs/key-release.md.
  */
 import { createHash } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { CID } from 'multiformats/cid';
-import { CustosError, isCustosError, type ErrorTag } from '../../app/errors/index.ts';
+import { CustosError, fromFsError, isCustosError, type ErrorTag } from '../../app/errors/index.ts';
 import { splitGrantId, type RegistryClient } from '../../app/chain/index.ts';
 import { sodium, type SodiumBackend } from '../../app/crypto/index.ts';
 import type { Journal, KeyReleaseRecord } from '../../app/journal/index.ts';
@@ -39,6 +41,11 @@ export interface KeyReleaseOptions {
   /** The dataset key for a container id (the vault); throws `UnknownDataset` when absent. */
   readonly datasetKey: (containerId: string) => Uint8Array | Promise<Uint8Array>;
   readonly journal: Journal<KeyReleaseRecord>;
+  /**
+   * A folder where every presented evidence is kept, named by its SHA-256 (hex), so that usage
+   * proofs can embed it (`custos proof export --evidence DIR`).
+   */
+  readonly evidenceDir?: string;
   /** Block from which to look for dataset registrations (the registry's deployment block). */
   readonly fromBlock?: number;
   readonly challenges?: ChallengeBook;
@@ -169,6 +176,7 @@ export class KeyReleaseService {
 
     const { evidence, bytes } = evidenceOf(request);
     record.evidenceHash = sha256(bytes);
+    if (this.#o.evidenceDir) await keepEvidence(this.#o.evidenceDir, record.evidenceHash, bytes);
     const boxPublicKey = Buffer.from(request.enclave.boxPublicKey, 'hex');
     const expectedReportData = bindingReportData(
       boxPublicKey,
@@ -224,6 +232,17 @@ export class KeyReleaseService {
     } finally {
       datasetKey.fill(0);
     }
+  }
+}
+
+/** Writes evidence once under its hash (a second copy of the same bytes is not written again). */
+async function keepEvidence(dir: string, hash: string, bytes: Uint8Array): Promise<void> {
+  const path = join(dir, hash.replace(/^0x/, ''));
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await writeFile(path, bytes, { flag: 'wx', mode: 0o600 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw fromFsError(error, path);
   }
 }
 

@@ -112,6 +112,7 @@ export async function startDevnetEnvironment(
       datasetKey: (containerId) => vault.datasetKey(containerId),
       journal,
       fromBlock: devnet.startBlock,
+      evidenceDir: join(dir, 'evidence'),
       ...(options.limiter ? { limiter: options.limiter } : {}),
     });
     const keyRelease = await serveKeyRelease(service);
