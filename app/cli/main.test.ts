@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Io } from './command.ts';
 import { main } from './main.ts';
+import { bufferIo } from './testing.ts';
 
 const run = promisify(execFile);
 const BIN = join(import.meta.dirname, '../../bin/custos.js');
@@ -18,22 +18,8 @@ beforeAll(async () => {
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-function bufferIo(env: Record<string, string> = {}): Io & { out: () => string; err: () => string } {
-  let out = '';
-  let err = '';
-  return {
-    stdout: { write: (t: string) => (out += t) },
-    stderr: { write: (t: string) => (err += t), isTTY: false },
-    env: { CUSTOS_PASSPHRASE: PASS, ...env },
-    signal: new AbortController().signal,
-    readSecret: () => Promise.reject(new Error('no terminal in tests')),
-    out: () => out,
-    err: () => err,
-  };
-}
-
 async function cli(args: string[], env: Record<string, string> = {}) {
-  const io = bufferIo(env);
+  const io = bufferIo({ CUSTOS_PASSPHRASE: PASS, ...env });
   const code = await main(args, io);
   return { code, out: io.out(), err: io.err() };
 }

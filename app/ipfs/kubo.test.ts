@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import { CID } from 'multiformats/cid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../cli/main.ts';
-import type { Io } from '../cli/command.ts';
 import { isCustosError } from '../errors/index.ts';
 import { cidOfFile, KUBO_CHUNK_SIZE, KUBO_MAX_LINKS } from './cid.ts';
 import { linksOf } from './dag.ts';
@@ -22,6 +21,7 @@ import {
 } from './kubo-process.ts';
 import { KuboRpcBackend } from './kubo-rpc.ts';
 import { HeliaDatasetStore } from './node.ts';
+import { bufferIo } from '../cli/testing.ts';
 
 const FULL_LEVEL = KUBO_CHUNK_SIZE * KUBO_MAX_LINKS; // 174 × 256 KiB: the largest depth-1 file
 
@@ -109,16 +109,9 @@ describe('our CIDs equal `ipfs add -Q --only-hash --cid-version=N` (real kubo)',
     const path = join(dir, 'cli.bin');
     await writeRandom(path, FULL_LEVEL + 99);
     for (const cidVersion of [0, 1] as const) {
-      let out = '';
-      const io: Io = {
-        stdout: { write: (t: string) => (out += t) },
-        stderr: { write: () => true },
-        env: {},
-        readSecret: () => Promise.reject(new Error('no secret')),
-        signal: new AbortController().signal,
-      };
+      const io = bufferIo();
       expect(await main(['cid', path, '--cid-version', String(cidVersion)], io)).toBe(0);
-      expect(out).toBe(`${await kuboOnlyHash(binary, repo, path, cidVersion)}\n`);
+      expect(io.out()).toBe(`${await kuboOnlyHash(binary, repo, path, cidVersion)}\n`);
     }
   });
 });

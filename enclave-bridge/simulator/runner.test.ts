@@ -31,6 +31,7 @@ import {
   type DevnetEnvironment,
 } from './index.ts';
 import { Journal } from '../../app/journal/index.ts';
+import { bufferIo } from '../../app/cli/testing.ts';
 
 let dir: string;
 let env: DevnetEnvironment;
@@ -436,14 +437,7 @@ describe('refusals that need their own service', () => {
 describe('the CLI against this devnet', () => {
   it('`custos enclave run` prints the run, writes the sealed result; `custos enclave open --hash` opens it', async () => {
     const { main } = await import('../../app/cli/main.ts');
-    const out: string[] = [];
-    const io = {
-      stdout: { write: (t: string) => out.push(t) },
-      stderr: { write: () => true, isTTY: false },
-      env: {},
-      signal: new AbortController().signal,
-      readSecret: () => Promise.reject(new Error('no terminal')),
-    };
+    const io = bufferIo();
     const grantId = await newGrant({ maxRuns: 1 });
     const outDir = join(dir, 'cli-run');
     const args = [
@@ -461,7 +455,7 @@ describe('the CLI against this devnet', () => {
       join(env.dir, 'devnet.json'),
     ];
     expect(await main(args, io)).toBe(0);
-    const printed = JSON.parse(out.join('')) as {
+    const printed = JSON.parse(io.out()) as {
       simulated: boolean;
       runId: string;
       result: string;
@@ -470,7 +464,7 @@ describe('the CLI against this devnet', () => {
     };
     expect(printed.simulated).toBe(true);
     expect((await env.relayer.run(printed.runId)).closed).toBe(true);
-    out.length = 0;
+    const opened = bufferIo();
     expect(
       await main(
         [
@@ -482,10 +476,10 @@ describe('the CLI against this devnet', () => {
           '--hash',
           printed.resultHash,
         ],
-        io,
+        opened,
       ),
     ).toBe(0);
-    expect(JSON.parse(out.join('')) as unknown).toMatchObject({
+    expect(JSON.parse(opened.out()) as unknown).toMatchObject({
       schema: 'custos.cohort-stats.result/1',
     });
     // The grant allowed one run: a second is refused on-chain, and no key leaves.
@@ -504,17 +498,10 @@ describe('`custos serve-keys` (headless key-release service)', () => {
     const { main } = await import('../../app/cli/main.ts');
     const { DEVNET_KEYS } = await import('../../app/chain/index.ts');
     const controller = new AbortController();
-    let printed = '';
-    const io = {
-      stdout: { write: (t: string) => (printed += t) },
-      stderr: { write: () => true, isTTY: false },
-      env: {
-        CUSTOS_PASSPHRASE: 'runner test passphrase',
-        CUSTOS_OPERATOR_KEY: DEVNET_KEYS.operator,
-      },
-      signal: controller.signal,
-      readSecret: () => Promise.reject(new Error('no terminal')),
-    };
+    const io = bufferIo(
+      { CUSTOS_PASSPHRASE: 'runner test passphrase', CUSTOS_OPERATOR_KEY: DEVNET_KEYS.operator },
+      controller.signal,
+    );
     const journalPath = join(dir, 'serve-keys-journal.jsonl');
     const running = main(
       [
@@ -536,8 +523,8 @@ describe('`custos serve-keys` (headless key-release service)', () => {
       ],
       io,
     );
-    while (!printed.includes('\n')) await new Promise((r) => setTimeout(r, 20));
-    const { url } = JSON.parse(printed) as { url: string };
+    while (!io.out().includes('\n')) await new Promise((r) => setTimeout(r, 20));
+    const { url } = JSON.parse(io.out()) as { url: string };
     const attester = simulatedAttester(env.simulationKey, Buffer.from(measurement.slice(2), 'hex'));
     expect(await attempt(await newGrant(), attester, undefined, url)).toMatch(/^released /);
     controller.abort();
@@ -547,14 +534,7 @@ describe('`custos serve-keys` (headless key-release service)', () => {
 
   it('refuses simulated-enclave keys outside devnet at start', async () => {
     const { main } = await import('../../app/cli/main.ts');
-    const err: string[] = [];
-    const io = {
-      stdout: { write: () => true },
-      stderr: { write: (t: string) => err.push(t), isTTY: false },
-      env: { CUSTOS_OPERATOR_KEY: '0x' + '11'.repeat(32) },
-      signal: new AbortController().signal,
-      readSecret: () => Promise.reject(new Error('no terminal')),
-    };
+    const io = bufferIo({ CUSTOS_OPERATOR_KEY: '0x' + '11'.repeat(32) });
     const code = await main(
       [
         'serve-keys',
@@ -576,6 +556,6 @@ describe('`custos serve-keys` (headless key-release service)', () => {
       io,
     );
     expect(code).toBe(2);
-    expect(err.join('')).toContain('devnet only');
+    expect(io.err()).toContain('devnet only');
   });
 });

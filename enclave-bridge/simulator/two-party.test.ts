@@ -29,6 +29,7 @@ import {
   startModelProvider,
   type ModelProvider,
 } from './two-party.ts';
+import { bufferIo } from '../../app/cli/testing.ts';
 
 let dir: string;
 let env: DevnetEnvironment;
@@ -277,14 +278,7 @@ describe('two owners, one enclave run: the provider’s model on the hospital’
 
   it('`custos enclave run --app infer --model-grant … --model-provider …` on the devnet; then `enclave open` shows the aggregates', async () => {
     const { main } = await import('../../app/cli/main.ts');
-    const out: string[] = [];
-    const io = {
-      stdout: { write: (t: string) => out.push(t) },
-      stderr: { write: () => true, isTTY: false },
-      env: {},
-      signal: new AbortController().signal,
-      readSecret: () => Promise.reject(new Error('no terminal')),
-    };
+    const io = bufferIo();
     const outDir = join(dir, 'cli-infer');
     const code = await main(
       [
@@ -308,14 +302,14 @@ describe('two owners, one enclave run: the provider’s model on the hospital’
       io,
     );
     expect(code).toBe(0);
-    const printed = JSON.parse(out.join('')) as {
+    const printed = JSON.parse(io.out()) as {
       runs: { role: string; runId: string }[];
       result: string;
       resultHash: string;
       consumerSecretKey: string;
     };
     expect(printed.runs.map((r) => r.role)).toEqual(['model', 'data']);
-    out.length = 0;
+    io.clear();
     expect(
       await main(
         [
@@ -330,7 +324,7 @@ describe('two owners, one enclave run: the provider’s model on the hospital’
         io,
       ),
     ).toBe(0);
-    const doc = JSON.parse(out.join('')) as InferResult;
+    const doc = JSON.parse(io.out()) as InferResult;
     expect(doc.runs.model).toBe(printed.runs[0]?.runId);
     expect(doc.runs.data).toBe(printed.runs[1]?.runId);
     expect(await readFile(printed.result)).toBeInstanceOf(Buffer);
@@ -338,14 +332,7 @@ describe('two owners, one enclave run: the provider’s model on the hospital’
 
   it('`custos enclave run --app train-risk-model --params …` trains on the devnet; the opened result is a model with its card', async () => {
     const { main } = await import('../../app/cli/main.ts');
-    const out: string[] = [];
-    const io = {
-      stdout: { write: (t: string) => out.push(t) },
-      stderr: { write: () => true, isTTY: false },
-      env: {},
-      signal: new AbortController().signal,
-      readSecret: () => Promise.reject(new Error('no terminal')),
-    };
+    const io = bufferIo();
     const grantId = await grantAccess(env, patients, {
       measurements: [await enclaveApp('train-risk-model').measurement()],
       ...(await window()),
@@ -370,14 +357,14 @@ describe('two owners, one enclave run: the provider’s model on the hospital’
       devnet,
     ];
     expect(await main([...base, '--params', params, '--out', join(dir, 'cli-train')], io)).toBe(0);
-    const printed = JSON.parse(out.join('')) as {
+    const printed = JSON.parse(io.out()) as {
       runId: string;
       result: string;
       resultHash: string;
       consumerSecretKey: string;
     };
     expect((await env.relayer.run(printed.runId)).closed).toBe(true);
-    out.length = 0;
+    io.clear();
     expect(
       await main(
         [
@@ -392,7 +379,7 @@ describe('two owners, one enclave run: the provider’s model on the hospital’
         io,
       ),
     ).toBe(0);
-    const model = JSON.parse(out.join('')) as TrainedModel;
+    const model = JSON.parse(io.out()) as TrainedModel;
     expect(model.schema).toBe('custos.risk-model/1');
     expect(model.card.features).toEqual(FEATURES);
     expect(model.card.split.training + model.card.split.heldOut).toBe(3000);

@@ -13,29 +13,15 @@ import {
   sgxVector,
   tdxVector,
 } from '../../../enclave-bridge/attestation/testing.ts';
-import type { Io } from '../command.ts';
 import { main } from '../main.ts';
 import { decodeQuoteFile, parseAllowedTcb, parseTime } from './attest.ts';
+import { bufferIo } from '../testing.ts';
 
 const BIN = join(import.meta.dirname, '../../../bin/custos.js');
 const tdx = tdxVector();
 const sgx = sgxVector();
 const TDX_NOW = '2025-09-15T00:00:00Z';
 const SGX_NOW = String(sgx.now.getTime() / 1000); // unix seconds
-
-function bufferIo(env: Record<string, string> = {}): Io & { out: () => string; err: () => string } {
-  let out = '';
-  let err = '';
-  return {
-    stdout: { write: (t: string) => (out += t) },
-    stderr: { write: (t: string) => (err += t), isTTY: false },
-    env,
-    signal: new AbortController().signal,
-    readSecret: () => Promise.reject(new Error('no terminal in tests')),
-    out: () => out,
-    err: () => err,
-  };
-}
 
 let dir = '';
 const file = (name: string) => join(dir, name);

@@ -4,27 +4,13 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { SPECULOS_SEED } from '../../signer/emulator/index.ts';
-import type { Io } from '../command.ts';
 import { main } from '../main.ts';
+import { bufferIo } from '../testing.ts';
 
 const BIN = join(import.meta.dirname, '../../../bin/custos.js');
 
 interface Vectors {
   cases: { name: string; device?: object; apdus: string[]; responses: string[] }[];
-}
-
-function bufferIo(): Io & { out: () => string; err: () => string } {
-  let out = '';
-  let err = '';
-  return {
-    stdout: { write: (t: string) => (out += t) },
-    stderr: { write: (t: string) => (err += t), isTTY: false },
-    env: {},
-    signal: new AbortController().signal,
-    readSecret: () => Promise.reject(new Error('no terminal in tests')),
-    out: () => out,
-    err: () => err,
-  };
 }
 
 describe('custos dev apdu', () => {

@@ -7,22 +7,8 @@ import { cidOfFile } from '../../ipfs/index.ts';
 import { KuboDaemon, kuboBinary } from '../../ipfs/kubo-process.ts';
 import { KuboRpcBackend } from '../../ipfs/kubo-rpc.ts';
 import { startPinningServer } from '../../ipfs/pinning-service-server.ts';
-import type { Io } from '../command.ts';
 import { main } from '../main.ts';
-
-function io(env: Record<string, string> = {}): Io & { out: () => string; err: () => string } {
-  let out = '';
-  let err = '';
-  return {
-    stdout: { write: (t: string) => (out += t) },
-    stderr: { write: (t: string) => (err += t) },
-    env,
-    readSecret: () => Promise.reject(new Error('no terminal')),
-    signal: new AbortController().signal,
-    out: () => out,
-    err: () => err,
-  };
-}
+import { bufferIo } from '../testing.ts';
 
 describe('custos ipfs', () => {
   let dir: string;
@@ -43,23 +29,23 @@ describe('custos ipfs', () => {
   });
 
   it('add prints the kubo CID, verify and cat check it, push pins it on kubo', async () => {
-    const add = io();
+    const add = bufferIo();
     expect(await main(['ipfs', 'add', file, '--vault', vault], add)).toBe(0);
     const cid = add.out().trim();
     expect(cid).toBe((await cidOfFile(file)).toString());
 
-    const verify = io();
+    const verify = bufferIo();
     expect(await main(['ipfs', 'verify', cid, '--vault', vault], verify)).toBe(0);
     expect(verify.out()).toContain('4 blocks');
 
     const out = join(dir, 'out.bin');
-    expect(await main(['ipfs', 'cat', cid, '--out', out, '--vault', vault], io())).toBe(0);
+    expect(await main(['ipfs', 'cat', cid, '--out', out, '--vault', vault], bufferIo())).toBe(0);
     expect((await readFile(out)).equals(await readFile(file))).toBe(true);
-    const again = io();
+    const again = bufferIo();
     expect(await main(['ipfs', 'cat', cid, '--out', out, '--vault', vault], again)).toBe(1);
     expect(again.err()).toContain('OutputExists');
 
-    const push = io();
+    const push = bufferIo();
     expect(await main(['ipfs', 'push', cid, '--kubo', kubo.apiUrl, '--vault', vault], push)).toBe(
       0,
     );
@@ -75,10 +61,10 @@ describe('custos ipfs', () => {
     try {
       const other = join(dir, 'remote.bin');
       await writeFile(other, randomBytes(300_000));
-      const add = io();
+      const add = bufferIo();
       expect(await main(['ipfs', 'add', other, '--vault', vault], add)).toBe(0);
       const cid = add.out().trim();
-      const run = io({ CUSTOS_PINNING_TOKEN: 'cli-token' });
+      const run = bufferIo({ CUSTOS_PINNING_TOKEN: 'cli-token' });
       expect(
         await main(['ipfs', 'pin-remote', cid, '--service', server.url, '--vault', vault], run),
       ).toBe(0);
@@ -86,13 +72,16 @@ describe('custos ipfs', () => {
       expect(run.err().trim().split('\n').at(-1)).toBe('pinned');
       expect((await kubo.cli(['pin', 'ls', '--type=recursive', cid])).toString()).toContain(cid);
 
-      const denied = io({ CUSTOS_PINNING_TOKEN: 'wrong' });
+      const denied = bufferIo({ CUSTOS_PINNING_TOKEN: 'wrong' });
       expect(
         await main(['ipfs', 'pin-remote', cid, '--service', server.url, '--vault', vault], denied),
       ).toBe(1);
       expect(denied.err()).toMatch(/^custos: StorageUnauthorized: /m);
       expect(
-        await main(['ipfs', 'pin-remote', cid, '--service', server.url, '--vault', vault], io()),
+        await main(
+          ['ipfs', 'pin-remote', cid, '--service', server.url, '--vault', vault],
+          bufferIo(),
+        ),
       ).toBe(2);
     } finally {
       await server.close();
@@ -100,9 +89,9 @@ describe('custos ipfs', () => {
   });
 
   it('push to an unreachable kubo exits 1 with StorageUnavailable', async () => {
-    const add = io();
+    const add = bufferIo();
     expect(await main(['ipfs', 'add', file, '--vault', vault], add)).toBe(0);
-    const run = io();
+    const run = bufferIo();
     const code = await main(
       ['ipfs', 'push', add.out().trim(), '--kubo', 'http://127.0.0.1:1', '--vault', vault],
       run,
@@ -112,7 +101,7 @@ describe('custos ipfs', () => {
   });
 
   it('verify of a CID the vault does not hold exits 1 with BlockMissing', async () => {
-    const run = io();
+    const run = bufferIo();
     const code = await main(
       [
         'ipfs',
@@ -128,8 +117,8 @@ describe('custos ipfs', () => {
   });
 
   it('usage errors exit 2: unknown action, bad CID, missing --vault', async () => {
-    expect(await main(['ipfs', 'frobnicate', '--vault', vault], io())).toBe(2);
-    expect(await main(['ipfs', 'verify', 'not-a-cid', '--vault', vault], io())).toBe(2);
-    expect(await main(['ipfs', 'gc'], io())).toBe(2);
+    expect(await main(['ipfs', 'frobnicate', '--vault', vault], bufferIo())).toBe(2);
+    expect(await main(['ipfs', 'verify', 'not-a-cid', '--vault', vault], bufferIo())).toBe(2);
+    expect(await main(['ipfs', 'gc'], bufferIo())).toBe(2);
   });
 });

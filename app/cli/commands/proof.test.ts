@@ -5,24 +5,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildScenario, type Scenario } from '../../audit/testing.ts';
-import type { Io } from '../command.ts';
 import { main } from '../main.ts';
+import { bufferIo } from '../testing.ts';
 
 const BIN = join(import.meta.dirname, '../../../bin/custos.js');
-
-function bufferIo(env: Record<string, string> = {}): Io & { out: () => string; err: () => string } {
-  let out = '';
-  let err = '';
-  return {
-    stdout: { write: (t: string) => (out += t) },
-    stderr: { write: (t: string) => (err += t), isTTY: false },
-    env,
-    signal: new AbortController().signal,
-    readSecret: () => Promise.reject(new Error('no terminal in tests')),
-    out: () => out,
-    err: () => err,
-  };
-}
 
 describe('custos audit / custos proof against a devnet', () => {
   let s: Scenario;
