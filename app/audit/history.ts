@@ -7,6 +7,7 @@ import {
   type RegistryEvent,
 } from '../chain/index.ts';
 import { CustosError } from '../errors/index.ts';
+import { linkRuns } from './links.ts';
 
 /** Where to read a registry's history: a node, the registry, and the block it was deployed in. */
 export interface ChainSource {
@@ -29,6 +30,11 @@ export interface DatasetEvent {
 export interface DatasetHistory {
   readonly datasetId: string;
   readonly events: readonly DatasetEvent[];
+  /**
+   * The RunOpened and RunClosed events of runs of other datasets linked to this dataset's runs
+   * (same enclave run: see `linkRuns`), in chain order. Absent means none were looked for.
+   */
+  readonly linked?: readonly DatasetEvent[];
   /** The last final block read and its time: "now" for the chain. */
   readonly finalBlock: number;
   readonly finalTime: number;
@@ -79,12 +85,23 @@ export async function readDatasetHistory(
       `dataset ${datasetId} is not registered in registry ${source.registry} on chain ${source.chainId}`,
       { details: { datasetId, registry: source.registry, chainId: source.chainId } },
     );
+  // Linked runs: RunOpened.enclaveKey and RunClosed.resultHash are not indexed, so they are found
+  // by scanning every run of the registry — the indexer has just read them all anyway.
+  const linkedIds = new Set<string>();
+  for (const list of linkRuns(batch.final, datasetId).values())
+    for (const l of list) linkedIds.add(l.runId);
+  const linked = batch.final.filter(
+    (e) =>
+      (e.name === 'RunOpened' || e.name === 'RunClosed') &&
+      linkedIds.has(lower((e.args as Record<string, unknown>)['runId'])),
+  );
   const times = await blockTimes(source.provider, [
-    ...new Set([...mine.map((e) => e.blockNumber), batch.finalBlock]),
+    ...new Set([...mine, ...linked].map((e) => e.blockNumber).concat(batch.finalBlock)),
   ]);
   return {
     datasetId: datasetId.toLowerCase(),
     events: mine.map((event) => ({ event, blockTime: times.get(event.blockNumber) ?? 0 })),
+    linked: linked.map((event) => ({ event, blockTime: times.get(event.blockNumber) ?? 0 })),
     finalBlock: batch.finalBlock,
     finalTime: times.get(batch.finalBlock) ?? 0,
   };

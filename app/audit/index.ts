@@ -14,6 +14,7 @@ export {
   type DatasetEvent,
   type DatasetHistory,
 } from './history.ts';
+export { linkRuns, linkSentence, type LinkBy, type LinkedRun } from './links.ts';
 export {
   keyReleasesOf,
   parseJournalText,

@@ -4,6 +4,7 @@ import type { KeyReleaseRecord } from '../journal/index.ts';
 import type { DatasetEvent, DatasetHistory } from './history.ts';
 import type { AuditedJournal, JournalBreak, KeyReleaseEntry } from './journal.ts';
 import { keyReleasesOf } from './journal.ts';
+import { linkRuns, linkSentence, type LinkedRun } from './links.ts';
 
 export type TimelineKind =
   | 'dataset-registered'
@@ -57,6 +58,11 @@ export interface TimelineEntry {
   readonly evidence: EntryEvidence;
   /** Kinds of the anomalies that name this entry. */
   readonly anomalies: AnomalyKind[];
+  /**
+   * For a run opened or closed: the runs of other datasets in the same enclave run (same enclave
+   * key and/or same result hash); empty otherwise.
+   */
+  readonly linkedRuns: readonly LinkedRun[];
 }
 
 export type AnomalyKind =
@@ -134,6 +140,7 @@ function chainEntry(d: DatasetEvent, owner: string | null): Mutable {
       resultHash: null,
     },
     anomalies: [],
+    linkedRuns: [],
   };
   switch (e.name) {
     case 'DatasetRegistered':
@@ -238,6 +245,7 @@ function journalEntry(k: KeyReleaseEntry, blockTimes: Map<number, number>): Muta
       resultHash: null,
     },
     anomalies: [],
+    linkedRuns: [],
   };
 }
 
@@ -294,6 +302,18 @@ export function buildTimeline(history: DatasetHistory, options: TimelineOptions)
       e.teeType = teeOfRun.get(e.runId) ?? null;
       e.simulated = e.teeType === 'simulated';
     }
+  }
+
+  // runs of other datasets in the same enclave run
+  const links = linkRuns(
+    [...history.events, ...(history.linked ?? [])].map((d) => d.event),
+    history.datasetId,
+  );
+  for (const e of chain) {
+    const linked = e.runId ? links.get(e.runId) : undefined;
+    if (!linked || (e.kind !== 'run-opened' && e.kind !== 'run-closed')) continue;
+    e.linkedRuns = linked;
+    e.what = `${e.what}; linked: ${linked.map(linkSentence).join('; ')}`;
   }
 
   const fromJournal = releases.map((k) => journalEntry(k, blockTimes));

@@ -51,6 +51,13 @@ export const EventSchema = z.strictObject({
   args: z.record(z.string(), z.union([z.string(), z.array(z.string())])),
   /** True for an event outside the period included to explain one inside it (a run's opening, a grant). */
   context: z.boolean().describe('true: outside the period, included to explain an event inside it'),
+  /** True for a RunOpened/RunClosed of another dataset's run linked to one of the dataset's runs. */
+  linked: z
+    .boolean()
+    .optional()
+    .describe(
+      "true: a RunOpened/RunClosed of another dataset's run in the same enclave run as one of this dataset's runs (see linkedRuns); such events are also context",
+    ),
 });
 
 export const RunSchema = z.strictObject({
@@ -61,6 +68,23 @@ export const RunSchema = z.strictObject({
   resultHash: hex32.nullable(),
   enclaveSignature: hex.nullable(),
   teeType,
+});
+
+export const LinkedRunSchema = z.strictObject({
+  /** The run of this dataset it is linked to. */
+  linkedTo: hex32.describe("the run of this bundle's dataset it is linked to"),
+  runId: hex32,
+  datasetId: hex32,
+  grantId: hex32,
+  enclaveKey: address,
+  /** Null while the linked run is open. */
+  resultHash: hex32.nullable(),
+  enclaveSignature: hex.nullable(),
+  /** Why: the same enclave key in RunOpened, the same result hash in RunClosed (or both). */
+  by: z
+    .array(z.enum(['enclave-key', 'result-hash']))
+    .min(1)
+    .describe('same enclave key (RunOpened) and/or same result hash (RunClosed)'),
 });
 
 export const EvidenceSchema = z.strictObject({
@@ -93,6 +117,12 @@ export const UsageProofSchema = z.strictObject({
   receipts: z.array(ReceiptSchema),
   events: z.array(EventSchema),
   runs: z.array(RunSchema),
+  /**
+   * Runs of other datasets in the same enclave run as one of `runs` (a two-party run opens one
+   * run per dataset with the same enclave key and closes them with the same result hash); their
+   * events are in `events` with `linked: true`. Absent when there are none.
+   */
+  linkedRuns: z.array(LinkedRunSchema).optional(),
   evidence: z.array(EvidenceSchema),
   /** A contiguous excerpt of the key-release journal; null when none was given. */
   journal: z.strictObject({ prev: sha, entries: z.array(JournalEntrySchema) }).nullable(),
@@ -107,6 +137,7 @@ export type BundleBlock = z.infer<typeof BlockSchema>;
 export type BundleReceipt = z.infer<typeof ReceiptSchema>;
 export type BundleEvent = z.infer<typeof EventSchema>;
 export type BundleRun = z.infer<typeof RunSchema>;
+export type BundleLinkedRun = z.infer<typeof LinkedRunSchema>;
 
 /** Event arguments in bundle form: bigint → decimal, hex lowercase, arrays kept. */
 export function bundleArgs(args: Record<string, unknown>): Record<string, string | string[]> {

@@ -4,6 +4,7 @@ import { hexlify, sha256, type JsonRpcProvider } from 'ethers';
 import {
   buildTimeline,
   keyReleasesOf,
+  linkRuns,
   readDatasetHistory,
   readJournalForAudit,
   type ChainSource,
@@ -18,6 +19,7 @@ import {
   bundleArgs,
   type BundleBlock,
   type BundleEvent,
+  type BundleLinkedRun,
   type BundleReceipt,
   type UsageProof,
 } from './bundle.ts';
@@ -112,6 +114,29 @@ export async function exportUsageProof(
   }
   const included = history.events.filter((d) => chosenSet.has(d) || context.has(d));
 
+  // Linked context: the runs of other datasets in the same enclave run as an included run, as the
+  // bundle's own events show it (the verifier recomputes the links from them).
+  const links = linkRuns(
+    [...included, ...(history.linked ?? [])].map((d) => d.event),
+    datasetId,
+  );
+  const linkedPairs: { linkedTo: string; linked: NonNullable<ReturnType<typeof links.get>> }[] = [];
+  for (const d of included) {
+    if (d.event.name !== 'RunOpened') continue;
+    const runId = low(d.event.args.runId);
+    const linked = links.get(runId);
+    if (linked) linkedPairs.push({ linkedTo: runId, linked });
+  }
+  const linkedIds = new Set(linkedPairs.flatMap((p) => p.linked.map((l) => l.runId)));
+  const linkedEvents = new Set(
+    (history.linked ?? []).filter((d) =>
+      linkedIds.has(low((d.event.args as Record<string, unknown>)['runId'])),
+    ),
+  );
+  const withLinked = [...included, ...linkedEvents].sort(
+    (x, y) => x.event.blockNumber - y.event.blockNumber || x.event.logIndex - y.event.logIndex,
+  );
+
   const start = source.startBlock ?? 0;
   const blockRange = {
     from: Number.isFinite(fromT)
@@ -124,7 +149,7 @@ export async function exportUsageProof(
 
   // Blocks, receipts and proofs.
   const byBlock = new Map<number, DatasetEvent[]>();
-  for (const d of included) {
+  for (const d of withLinked) {
     const list = byBlock.get(d.event.blockNumber) ?? [];
     list.push(d);
     byBlock.set(d.event.blockNumber, list);
@@ -172,7 +197,8 @@ export async function exportUsageProof(
         logIndex: logs.findIndex((l) => Number(BigInt(l.logIndex)) === d.event.logIndex),
         name: d.event.name,
         args: bundleArgs(d.event.args),
-        context: context.has(d),
+        context: context.has(d) || linkedEvents.has(d),
+        ...(linkedEvents.has(d) ? { linked: true } : {}),
       });
     }
   }
@@ -234,6 +260,22 @@ export async function exportUsageProof(
     evidenceHashes.add(low(a['evidenceHash']));
   }
   for (const h of teeOfEvidence.keys()) evidenceHashes.add(h);
+  const linkedClose = new Map<string, Record<string, unknown>>();
+  for (const d of linkedEvents)
+    if (d.event.name === 'RunClosed') linkedClose.set(low(d.event.args.runId), d.event.args);
+  const linkedRuns: BundleLinkedRun[] = linkedPairs.flatMap(({ linkedTo, linked }) =>
+    linked.map((l) => ({
+      linkedTo,
+      runId: l.runId,
+      datasetId: l.datasetId,
+      grantId: l.grantId,
+      enclaveKey: l.enclaveKey,
+      resultHash: l.resultHash,
+      enclaveSignature:
+        l.resultHash === null ? null : low(linkedClose.get(l.runId)?.['enclaveSignature']),
+      by: [...l.by],
+    })),
+  );
   const evidence: UsageProof['evidence'] = [];
   for (const hash of evidenceHashes) {
     let data: string | null = null;
@@ -281,6 +323,7 @@ export async function exportUsageProof(
     receipts,
     events,
     runs,
+    ...(linkedRuns.length > 0 ? { linkedRuns } : {}),
     evidence,
     journal: excerpt,
     anomalies,

@@ -193,7 +193,7 @@ export async function usageProofPdf(
     ['Exported', bundle.createdAt],
     [
       'Contents',
-      `${bundle.events.filter((e) => !e.context).length} events in the period (+${bundle.events.filter((e) => e.context).length} earlier for context), ${bundle.runs.length} runs, ${bundle.journal?.entries.length ?? 0} journal entries, ${bundle.anomalies.length} anomalies`,
+      `${bundle.events.filter((e) => !e.context).length} events in the period (+${bundle.events.filter((e) => e.context && !e.linked).length} earlier for context), ${bundle.runs.length} runs${bundle.linkedRuns?.length ? ` (+${bundle.linkedRuns.length} linked runs of other datasets)` : ''}, ${bundle.journal?.entries.length ?? 0} journal entries, ${bundle.anomalies.length} anomalies`,
     ],
   ] as const)
     w.text(`${k}: ${v}`, { size: 9 });
@@ -295,6 +295,12 @@ export async function usageProofPdf(
       ],
       widthsR,
     );
+    for (const l of bundle.linkedRuns ?? [])
+      if (l.linkedTo === run.runId)
+        w.text(
+          `linked to run ${short(l.runId, 12)} of dataset ${short(l.datasetId, 12)} (grant ${short(l.grantId, 12)}): same enclave run (${l.by.join(', ')})`,
+          { size: 7.5, indent: 12, color: GREY },
+        );
   }
   if (bundle.runs.length === 0) w.text('No run in this period.', { size: 9, color: GREY });
 

@@ -1,6 +1,6 @@
 import { getBytes, hexlify, sha256, verifyTypedData, type JsonRpcProvider } from 'ethers';
 import { z } from 'zod';
-import { concernsDataset } from '../audit/index.ts';
+import { concernsDataset, linkRuns } from '../audit/index.ts';
 import { custosDomain, decodeRegistryLog, typedData, type RegistryEvent } from '../chain/index.ts';
 import { CustosError } from '../errors/index.ts';
 import { KeyReleaseRecordSchema, verifyChain } from '../journal/index.ts';
@@ -26,6 +26,7 @@ export const CHECKS = [
   'order',
   'completeness',
   'enclave-signature',
+  'linked-run',
   'evidence',
   'journal-chain',
   'journal-match',
@@ -251,6 +252,8 @@ export async function verifyUsageProof(
 
   // logs: each event is a log of a proven receipt, emitted by the registry, decoding to the same
   const decoded = new Map<BundleEvent, RegistryEvent>();
+  /** Events of linked runs of other datasets: proven like the others, checked by `linked-run`. */
+  const linkedDecoded = new Map<BundleEvent, RegistryEvent>();
   const runsOfDataset = new Set<string>();
   for (const e of bundle.events) {
     tick('log');
@@ -294,6 +297,14 @@ export async function verifyUsageProof(
           : `field ${field ?? '?'} differs from the log (${JSON.stringify(args[field ?? ''])})`,
         eventOf(e),
       );
+      continue;
+    }
+    if (e.linked === true) {
+      if (event.name !== 'RunOpened' && event.name !== 'RunClosed') {
+        fail('log', subject, 'a linked event must be a RunOpened or RunClosed', eventOf(e));
+        continue;
+      }
+      linkedDecoded.set(e, event);
       continue;
     }
     // a RunClosed whose opening is missing is the completeness check's to report
@@ -391,19 +402,8 @@ export async function verifyUsageProof(
     }
     if (run.enclaveSignature === null || run.resultHash === null || closed?.name !== 'RunClosed')
       continue;
-    let signer: string;
-    try {
-      const request = typedData('RunResult', domain, {
-        runId: run.runId,
-        resultHash: run.resultHash,
-      });
-      signer = verifyTypedData(
-        request.domain,
-        request.types,
-        request.message,
-        run.enclaveSignature,
-      );
-    } catch {
+    const signer = recoverRunResult(domain, run.runId, run.resultHash, run.enclaveSignature);
+    if (signer === null) {
       fail('enclave-signature', subject, 'the signature is malformed');
       continue;
     }
@@ -435,6 +435,8 @@ export async function verifyUsageProof(
         eventOf(e),
       );
     }
+
+  checkLinkedRuns(bundle, decoded, linkedDecoded, domain, tick, fail);
 
   // evidence: the bytes hash to their hash; the hash is the one a run recorded
   const recorded = new Set(
@@ -511,6 +513,139 @@ export async function verifyUsageProof(
     }
   }
   return done(bundle.events.length);
+}
+
+/** The signer of a RunResult signature, lowercase; null when the signature is malformed. */
+function recoverRunResult(
+  domain: ReturnType<typeof custosDomain>,
+  runId: string,
+  resultHash: string,
+  signature: string,
+): string | null {
+  try {
+    const request = typedData('RunResult', domain, { runId, resultHash });
+    return verifyTypedData(request.domain, request.types, request.message, signature).toLowerCase();
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Linked runs: each entry of `linkedRuns` is a run of another dataset whose RunOpened (and
+ * RunClosed, when it says closed) is proven in the bundle with the same fields, linked to a proven
+ * run of the dataset for the reasons it gives (recomputed with `linkRuns` from the proven events:
+ * same enclave key, same result hash), its result signed by its enclave key; every linked event
+ * belongs to such an entry, is context, and is not about the dataset; every link the proven events
+ * imply is listed.
+ */
+function checkLinkedRuns(
+  bundle: UsageProof,
+  decoded: Map<BundleEvent, RegistryEvent>,
+  linkedDecoded: Map<BundleEvent, RegistryEvent>,
+  domain: ReturnType<typeof custosDomain>,
+  tick: (c: CheckName) => void,
+  fail: (c: CheckName, subject: string, reason: string, e?: FailedEvent | null) => void,
+): void {
+  const at = (e: BundleEvent): FailedEvent => ({
+    block: e.block,
+    txIndex: e.txIndex,
+    logIndex: e.logIndex,
+    name: e.name,
+  });
+  const opened = new Map<string, RegistryEvent>();
+  const closed = new Map<string, RegistryEvent>();
+  const ownRuns = new Set<string>();
+  for (const ev of decoded.values()) if (ev.name === 'RunOpened') ownRuns.add(low(ev.args.runId));
+  const named = new Set((bundle.linkedRuns ?? []).map((l) => l.runId));
+  for (const [e, ev] of linkedDecoded) {
+    tick('linked-run');
+    const runId = low((ev.args as Record<string, unknown>)['runId']);
+    const subject = `linked run ${runId}`;
+    if (ev.name === 'RunOpened') opened.set(runId, ev);
+    else closed.set(runId, ev);
+    if (!e.context) fail('linked-run', subject, 'a linked event must be marked context', at(e));
+    else if (
+      (ev.name === 'RunOpened' && low(ev.args.datasetId) === bundle.datasetId) ||
+      ownRuns.has(runId)
+    )
+      fail('linked-run', subject, `the run is of dataset ${bundle.datasetId}, not linked`, at(e));
+    else if (!named.has(runId))
+      fail('linked-run', subject, 'no entry of linkedRuns names this run', at(e));
+  }
+
+  const links = linkRuns([...decoded.values(), ...linkedDecoded.values()], bundle.datasetId);
+  const listed = new Set<string>();
+  for (const l of bundle.linkedRuns ?? []) {
+    tick('linked-run');
+    const subject = `linked run ${l.runId} of run ${l.linkedTo}`;
+    listed.add(`${l.linkedTo}/${l.runId}`);
+    const o = opened.get(l.runId);
+    const c = closed.get(l.runId);
+    if (o?.name !== 'RunOpened') {
+      fail('linked-run', subject, 'its RunOpened is not proven in the bundle');
+      continue;
+    }
+    const field = (['datasetId', 'grantId', 'enclaveKey'] as const).find(
+      (k) => low(o.args[k]) !== l[k],
+    );
+    if (field) {
+      fail('linked-run', subject, `${field} is ${low(o.args[field])} on-chain, not ${l[field]}`);
+      continue;
+    }
+    if (!ownRuns.has(l.linkedTo)) {
+      fail('linked-run', subject, `run ${l.linkedTo} of the dataset is not opened in the bundle`);
+      continue;
+    }
+    if (l.resultHash === null || l.enclaveSignature === null) {
+      if (c)
+        fail('linked-run', subject, `the entry says open, but it closed in block ${c.blockNumber}`);
+      else if (l.resultHash !== l.enclaveSignature)
+        fail('linked-run', subject, 'a result hash without a signature, or the reverse');
+    } else if (c?.name !== 'RunClosed') {
+      fail('linked-run', subject, 'its RunClosed is not proven in the bundle');
+      continue;
+    } else if (
+      low(c.args.resultHash) !== l.resultHash ||
+      low(c.args.enclaveSignature) !== l.enclaveSignature
+    ) {
+      fail('linked-run', subject, 'the result hash or signature differs from its RunClosed');
+      continue;
+    } else {
+      const signer = recoverRunResult(domain, l.runId, l.resultHash, l.enclaveSignature);
+      if (signer !== l.enclaveKey) {
+        fail(
+          'linked-run',
+          subject,
+          `the result was signed by ${signer ?? '(malformed signature)'}, not its enclave key ${l.enclaveKey}`,
+        );
+        continue;
+      }
+    }
+    const found = links.get(l.linkedTo)?.find((x) => x.runId === l.runId);
+    if (!found)
+      fail(
+        'linked-run',
+        subject,
+        'the runs are not linked: their enclave keys differ and their results are not the same',
+      );
+    else if ([...found.by].sort().join() !== [...l.by].sort().join())
+      fail(
+        'linked-run',
+        subject,
+        `the runs are linked by ${found.by.join(' and ')}, the entry says ${l.by.join(' and ')}`,
+      );
+  }
+  for (const [ownRun, list] of links)
+    for (const x of list) {
+      if (!opened.has(x.runId)) continue; // only links the proven events show
+      tick('linked-run');
+      if (!listed.has(`${ownRun}/${x.runId}`))
+        fail(
+          'linked-run',
+          `linked run ${x.runId} of run ${ownRun}`,
+          'the proven events link these runs, but linkedRuns does not list the link',
+        );
+    }
 }
 
 function compare(a: BundleEvent, b: BundleEvent): number {
