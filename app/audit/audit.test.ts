@@ -51,6 +51,8 @@ describe('audit timeline from a devnet history and a key-release journal', () =>
     ]);
     const kinds = timeline.entries.map((e) => e.kind);
     expect(kinds.filter((k) => k === 'key-released')).toHaveLength(3);
+    // the scenario's runs share one enclave key, but they are runs of one dataset: none is linked
+    expect(timeline.entries.filter((e) => e.linkedRuns.length > 0)).toEqual([]);
     const opened = timeline.entries.find(
       (e) => e.runId === s.runs.closed && e.kind === 'run-opened',
     )!;

@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Wallet, hexlify, keccak256, randomBytes, toUtf8Bytes } from 'ethers';
 import { DEVNET_KEYS, RegistryClient, startDevnet, type Devnet } from '../chain/index.ts';
@@ -373,6 +374,54 @@ describe('linked runs of a two-party enclave run', () => {
         }),
       );
     });
+  });
+
+  it('flipping one hex digit of any field of the linked run or its proof makes ok false (property)', async () => {
+    const b0 = bundles.records;
+    const paths: (string | number)[][] = [];
+    b0.linkedRuns!.forEach((l, i) => {
+      for (const k of [
+        'linkedTo',
+        'runId',
+        'datasetId',
+        'grantId',
+        'enclaveKey',
+        'resultHash',
+        'enclaveSignature',
+      ] as const)
+        if (l[k] !== null) paths.push(['linkedRuns', i, k]);
+    });
+    b0.events.forEach((e, i) => {
+      if (!e.linked) return;
+      for (const [k, v] of Object.entries(e.args))
+        if (typeof v === 'string' && v.startsWith('0x')) paths.push(['events', i, 'args', k]);
+      const r = b0.receipts.findIndex((x) => x.block === e.block && x.txIndex === e.txIndex);
+      paths.push(['receipts', r, 'receipt']);
+      b0.receipts[r]!.proof.forEach((_, j) => paths.push(['receipts', r, 'proof', j]));
+      const h = b0.blocks.findIndex((x) => x.number === e.block);
+      paths.push(['blocks', h, 'hash']);
+      b0.blocks[h]!.header.forEach((f, j) => {
+        if (f.length > 2) paths.push(['blocks', h, 'header', j]);
+      });
+    });
+    expect(paths.length).toBeGreaterThan(40);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: paths.length - 1 }),
+        fc.double({ min: 0, max: 1, noNaN: true, maxExcluded: true }),
+        async (which, where) => {
+          const b = structuredClone(b0) as unknown as Record<string, unknown>;
+          const path = paths[which]!;
+          let parent: Record<string | number, unknown> = b;
+          for (const k of path.slice(0, -1)) parent = parent[k] as Record<string | number, unknown>;
+          const last = path.at(-1)!;
+          const value = parent[last] as string;
+          parent[last] = flip(value, Math.floor(where * (value.length - 2)));
+          return !(await verifyUsageProof(b, { trustedBlocks: trusted })).ok;
+        },
+      ),
+      { numRuns: 120 },
+    );
   });
 
   it('the PDF lists the linked run under its run', async () => {
