@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CustosService } from '../app/service/index.ts';
 import { startWebHost, type WebHost } from '../main/web/host.ts';
+import { devnetBackend } from '../main/devnet.ts';
 
 export const ROOT = resolve(import.meta.dirname, '..');
 export const SCREENSHOTS = join(ROOT, 'test-results', 'screenshots');
@@ -19,11 +20,19 @@ export interface Custos {
   readonly dir: string;
 }
 
-export const test = base.extend<{ custos: Custos }>({
-  // eslint-disable-next-line no-empty-pattern -- Playwright requires the fixtures object pattern.
-  custos: async ({}, use) => {
+export const test = base.extend<{ custos: Custos; devnet: boolean }>({
+  /** With the devnet profile: anvil + Helia + key release around the vault, emulated Ledger. */
+  devnet: [false, { option: true }],
+  custos: async ({ devnet }, use) => {
     const dir = await mkdtemp(join(tmpdir(), 'custos-e2e-'));
-    const service = new CustosService({ vaultDir: join(dir, 'vault'), kdf: 'interactive' });
+    const network = devnet
+      ? devnetBackend({ dir: join(dir, 'devnet'), signer: 'emulated-ledger' })
+      : undefined;
+    const service = new CustosService({
+      vaultDir: join(dir, 'vault'),
+      kdf: 'interactive',
+      ...(network ? { network } : {}),
+    });
     const host = await startWebHost({
       handlers: service.handlers,
       events: service,

@@ -5,7 +5,8 @@
  *
  * Environment: CUSTOS_WEB=1 (use the web host even where Electron exists), CUSTOS_VAULT_DIR
  * (default: the user's data folder), CUSTOS_PORT (default: any free port), CUSTOS_KDF
- * (`interactive` | `moderate` | `sensitive`, for new vaults). The Electron shell keeps its vault
+ * (`interactive` | `moderate` | `sensitive`, for new vaults), CUSTOS_SIGNER (`emulated-ledger`, the
+ * default, or `dev-key`), CUSTOS_NETWORK=none (no devnet around the vault). The Electron shell keeps its vault
  * in Electron's user-data folder.
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -14,6 +15,7 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CustosService } from '../app/service/index.ts';
+import { devnetBackend, devnetDir } from './devnet.ts';
 import { installedElectron } from './electron-runtime.ts';
 import { startWebHost } from './web/host.ts';
 
@@ -53,7 +55,20 @@ async function main(): Promise<void> {
   }
   const kdf = KDFS.find((k) => k === process.env.CUSTOS_KDF);
   const vaultDir = resolve(process.env.CUSTOS_VAULT_DIR ?? defaultVaultDir());
-  const service = new CustosService({ vaultDir, ...(kdf ? { kdf } : {}) });
+  // The devnet profile (the only one yet): chain + IPFS + key release start around the unlocked
+  // vault. CUSTOS_SIGNER=dev-key signs with the devnet key instead of the emulated Ledger.
+  const network =
+    process.env.CUSTOS_NETWORK === 'none'
+      ? undefined
+      : devnetBackend({
+          dir: devnetDir(vaultDir),
+          signer: process.env.CUSTOS_SIGNER === 'dev-key' ? 'dev-key' : 'emulated-ledger',
+        });
+  const service = new CustosService({
+    vaultDir,
+    ...(kdf ? { kdf } : {}),
+    ...(network ? { network } : {}),
+  });
   const port = Number(process.env.CUSTOS_PORT ?? 0);
   const host = await startWebHost({
     handlers: service.handlers,

@@ -25,19 +25,42 @@ export const NetworkStatus = z.object({
   /** `simulated`: development network with a simulated enclave and a development key. */
   simulated: z.boolean(),
   state: z.enum(['not-configured', 'connecting', 'connected', 'unreachable']),
+  /** Chain id and RPC endpoint when connected (devnet: the local anvil). */
+  chainId: z.number().int().nullable().default(null),
+  rpcUrl: text(300).nullable().default(null),
+  /** Why the network is unreachable, in the steward's words. */
+  problem: text(500).nullable().default(null),
 });
+
+/** A field as the signing device displays it (clear signing). */
+export const DisplayedField = z.object({ label: text(100), value: text(500) });
 
 /** The signing device, as the headline of every device prompt (UX principle 3). */
 export const DeviceStatus = z.object({
+  /** Which signer: a Ledger, the APDU-level emulated Ledger (devnet), the devnet key, or none. */
+  signer: z.enum(['none', 'ledger', 'emulated-ledger', 'dev-key']).default('none'),
+  /** The signer's DeviceState (app/signer), flattened; `not-configured` when there is no signer. */
   state: z.enum([
     'not-configured',
     'disconnected',
-    'needs-unlock',
-    'needs-app',
+    'connecting',
+    'locked',
+    'wrong-app',
     'ready',
     'confirm-on-device',
+    'signed',
+    'rejected',
+    'error',
   ]),
   label: text(100),
+  /** The account the signer signs with, once known. */
+  address: text(60).nullable().default(null),
+  /** While `confirm-on-device`: what the device displays, for the steward to compare. */
+  fields: z.array(DisplayedField).max(40).default([]),
+  /** The device shows hashes instead of fields, or the app the device has open, or the error. */
+  note: text(500).nullable().default(null),
+  /** The emulated device can be answered from the app (devnet only). */
+  canAnswer: z.boolean().default(false),
 });
 
 export const AppStatus = z.object({
@@ -73,7 +96,33 @@ export const Dataset = z.object({
   createdAt: isoTime,
   /** Storage and chain state; `local` only until the IPFS and chain layers land. */
   storage: z.object({ local: z.boolean(), ipfsCid: text(200).nullable() }),
-  chain: z.object({ registered: z.boolean() }),
+  chain: z.object({
+    registered: z.boolean(),
+    /** The registry's id for this dataset (bytes32 hex), once registered. */
+    onChainId: text(66).nullable().default(null),
+    /** The registration's transaction. */
+    txHash: text(66).nullable().default(null),
+    registeredAt: isoTime.nullable().default(null),
+    /** The network session it was registered on (a devnet starts empty each time). */
+    session: text(100).nullable().default(null),
+  }),
+});
+
+export const PublishStage = z.enum([
+  'publishing',
+  'registering',
+  'naming-operator',
+  'done',
+  'failed',
+]);
+
+/** Progress of "Publish and register" (UX principle 4: stages). */
+export const PublishProgress = z.object({
+  datasetId,
+  stage: PublishStage,
+  /** CID once published, transaction once registered. */
+  cid: text(200).nullable(),
+  txHash: text(66).nullable(),
 });
 
 export const ImportPreview = z.object({
@@ -166,12 +215,24 @@ export const METHODS = {
   },
   getImport: { input: z.object({ jobId }).strict(), output: ImportJob },
   cancelImport: { input: z.object({ jobId }).strict(), output: Done },
+  /**
+   * Publishes the encrypted container to IPFS (pinned), then registers it on the network signed
+   * by the owner's device and relayed, then names the key-release operator (also signed).
+   * Emits `publishProgress`. Returns the updated dataset.
+   */
+  publishDataset: { input: z.object({ id: datasetId }).strict(), output: Dataset },
+  /** Devnet only: presses approve or reject on the emulated Ledger (status.device.canAnswer). */
+  answerEmulatedDevice: {
+    input: z.object({ answer: z.enum(['approve', 'reject']) }).strict(),
+    output: Done,
+  },
 } as const;
 
 /** Every event the core may send to the UI. */
 export const EVENTS = {
   status: AppStatus,
   importProgress: ImportJob,
+  publishProgress: PublishProgress,
 } as const;
 
 export type MethodName = keyof typeof METHODS;
@@ -189,3 +250,8 @@ export type ImportPreview = z.output<typeof ImportPreview>;
 export type ImportJob = z.output<typeof ImportJob>;
 export type ImportStage = z.output<typeof ImportStage>;
 export type VaultState = z.output<typeof VaultState>;
+export type DeviceStatus = z.output<typeof DeviceStatus>;
+export type NetworkStatus = z.output<typeof NetworkStatus>;
+export type DisplayedField = z.output<typeof DisplayedField>;
+export type PublishProgress = z.output<typeof PublishProgress>;
+export type PublishStage = z.output<typeof PublishStage>;

@@ -1,6 +1,8 @@
 export {
   AppStatus,
   Dataset,
+  DeviceStatus,
+  DisplayedField,
   EVENTS,
   EVENT_NAMES,
   ImportJob,
@@ -8,6 +10,9 @@ export {
   ImportStage,
   METHODS,
   METHOD_NAMES,
+  NetworkStatus,
+  PublishProgress,
+  PublishStage,
   VaultState,
   type EventName,
   type EventPayload,

@@ -21,9 +21,15 @@ export const METHOD_LIST = [
   'startImport',
   'getImport',
   'cancelImport',
+  'publishDataset',
+  'answerEmulatedDevice',
 ] as const satisfies readonly MethodName[];
 
-export const EVENT_LIST = ['status', 'importProgress'] as const satisfies readonly EventName[];
+export const EVENT_LIST = [
+  'status',
+  'importProgress',
+  'publishProgress',
+] as const satisfies readonly EventName[];
 
 // Exhaustiveness: every contract name is listed.
 type Missing<All, Listed> = Exclude<All, Listed>;

@@ -4,7 +4,8 @@
  * the import jobs and the idle auto-lock. Hosts (Electron IPC, the loopback web host) call
  * `handle(service.handlers, …)` and forward `service.onEvent` to the UI.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import {
@@ -16,6 +17,9 @@ import {
   type EventName,
   type EventPayload,
   type ImportJob,
+  type DeviceStatus,
+  type NetworkStatus,
+  type PublishProgress,
 } from '../api/index.ts';
 import { encryptFile, sodium, type SodiumBackend } from '../crypto/index.ts';
 import { CustosError, fromFsError } from '../errors/index.ts';
@@ -23,6 +27,8 @@ import { Vault, vaultExists, type KdfPreset } from '../vault/index.ts';
 import { readDatasetsIndex, writeDatasetsIndex } from './datasets-index.ts';
 import { checkSource, formatOf, previewSource } from './import-file.ts';
 import type { RememberStore } from './remember.ts';
+import type { NetworkBackend, NetworkSession } from './network.ts';
+import { deviceStatus } from './device-status.ts';
 
 export const APP_VERSION = '0.1.0';
 const PROGRESS_INTERVAL_MS = 100;
@@ -38,6 +44,8 @@ export interface ServiceOptions {
   readonly remember?: RememberStore;
   /** The system file picker, when the host has one (Electron); resolves null when closed. */
   readonly chooseFile?: () => Promise<string | null>;
+  /** The network profile (devnet: chain + IPFS + key release around the unlocked vault). */
+  readonly network?: NetworkBackend;
 }
 
 type Listener = <E extends EventName>(event: E, payload: EventPayload<E>) => void;
@@ -49,6 +57,12 @@ interface Job {
   stageStartBytes: number;
   lastEmit: number;
   done: Promise<void>;
+}
+
+async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
 }
 
 const containerPath = (vaultDir: string, id: string): string =>
@@ -64,6 +78,10 @@ export class CustosService {
   #idleTimer: NodeJS.Timeout | null = null;
   /** Serialises index writes inside this process. */
   #indexQueue: Promise<unknown> = Promise.resolve();
+  #session: NetworkSession | null = null;
+  #sessionStart: Promise<NetworkSession> | null = null;
+  #networkState: NetworkStatus['state'] = 'not-configured';
+  #networkProblem: string | null = null;
   readonly handlers: ApiHandlers;
 
   constructor(options: ServiceOptions) {
@@ -114,17 +132,9 @@ export class CustosService {
       },
       listDatasets: async () => {
         this.#unlocked();
-        return { datasets: await readDatasetsIndex(this.#dir) };
+        return { datasets: (await readDatasetsIndex(this.#dir)).map((d) => this.#view(d)) };
       },
-      getDataset: async ({ id }) => {
-        this.#unlocked();
-        const found = (await readDatasetsIndex(this.#dir)).find((d) => d.id === id);
-        if (!found)
-          throw new CustosError('UnknownDataset', `dataset ${id} is not in this vault`, {
-            details: { datasetId: id },
-          });
-        return found;
-      },
+      getDataset: async ({ id }) => this.#view(await this.#dataset(id)),
       chooseImportFile: async () => {
         this.#unlocked();
         if (!this.#options.chooseFile)
@@ -145,7 +155,16 @@ export class CustosService {
         job.controller.abort();
         return Promise.resolve({});
       },
+      publishDataset: ({ id }) => this.#publish(id),
+      answerEmulatedDevice: ({ answer }) => {
+        const signer = this.#options.network?.signer;
+        if (!signer?.answer)
+          throw new CustosError('UsageError', 'only the emulated Ledger can be answered here');
+        signer.answer(answer);
+        return Promise.resolve({});
+      },
     };
+    options.network?.signer.onChange(() => void this.#emitStatus());
   }
 
   get #dir(): string {
@@ -200,6 +219,163 @@ export class CustosService {
     this.#vault = vault;
     this.#armIdleTimer();
     void this.#emitStatus();
+    this.#startNetwork(vault);
+  }
+
+  /** Starts the network around the unlocked vault, in the background (status says how it goes). */
+  #startNetwork(vault: Vault): void {
+    const backend = this.#options.network;
+    if (!backend || this.#sessionStart) return;
+    this.#networkState = 'connecting';
+    this.#networkProblem = null;
+    const start = backend.start(vault);
+    this.#sessionStart = start;
+    start.then(
+      async (session) => {
+        if (this.#sessionStart !== start) return void (await session.close());
+        this.#session = session;
+        this.#networkState = 'connected';
+        await this.#emitStatus();
+      },
+      async (error: unknown) => {
+        if (this.#sessionStart !== start) return;
+        this.#sessionStart = null;
+        this.#networkState = 'unreachable';
+        this.#networkProblem =
+          error instanceof Error ? error.message.slice(0, 500) : 'the network did not start';
+        await this.#emitStatus();
+      },
+    );
+    void this.#emitStatus();
+  }
+
+  async #stopNetwork(): Promise<void> {
+    const start = this.#sessionStart;
+    this.#sessionStart = null;
+    this.#session = null;
+    if (this.#options.network) this.#networkState = 'not-configured';
+    if (start) await start.then((s) => s.close()).catch(() => undefined);
+  }
+
+  /** The running network session; waits while it starts. @throws RpcUnavailable */
+  async #connected(): Promise<NetworkSession> {
+    if (!this.#options.network)
+      throw new CustosError('RpcUnavailable', 'no network is configured for this vault');
+    const start = this.#sessionStart;
+    if (!start)
+      throw new CustosError('RpcUnavailable', this.#networkProblem ?? 'the network is not running');
+    try {
+      return await start;
+    } catch (error) {
+      throw new CustosError('RpcUnavailable', 'the network did not start', { cause: error });
+    }
+  }
+
+  async #dataset(id: string): Promise<Dataset> {
+    this.#unlocked();
+    const found = (await readDatasetsIndex(this.#dir)).find((d) => d.id === id);
+    if (!found)
+      throw new CustosError('UnknownDataset', `dataset ${id} is not in this vault`, {
+        details: { datasetId: id },
+      });
+    return found;
+  }
+
+  /** A dataset as the UI sees it: registered only on the network session it was registered on. */
+  #view(d: Dataset): Dataset {
+    const current = this.#session?.id ?? null;
+    return {
+      ...d,
+      chain: { ...d.chain, registered: d.chain.session !== null && d.chain.session === current },
+    };
+  }
+
+  #publishProgress(p: PublishProgress): void {
+    this.#emit('publishProgress', p);
+  }
+
+  async #publish(id: string): Promise<Dataset> {
+    const d = await this.#dataset(id);
+    const session = await this.#connected();
+    const backend = this.#options.network;
+    if (!backend) throw new CustosError('RpcUnavailable', 'no network is configured');
+    const path = containerPath(this.#dir, id);
+    const progress: PublishProgress = {
+      datasetId: id,
+      stage: 'publishing',
+      cid: null,
+      txHash: null,
+    };
+    this.#publishProgress(progress);
+    try {
+      const { cid } = await session.store.add(path);
+      await session.store.pin(cid);
+      progress.cid = cid.toString();
+      await this.#updateIndex((all) =>
+        all.map((x) =>
+          x.id === id ? { ...x, storage: { ...x.storage, ipfsCid: progress.cid } } : x,
+        ),
+      );
+      progress.stage = 'registering';
+      this.#publishProgress(progress);
+      const address = await backend.signer.connect();
+      const owner = {
+        address,
+        signTypedData: backend.signer.signTypedData.bind(backend.signer),
+      };
+      const deadline = async (): Promise<bigint> =>
+        BigInt(((await session.provider.getBlock('latest'))?.timestamp ?? 0) + 3600);
+      const registered = await session.relayer.relay(
+        await session.relayer.sign(
+          owner,
+          'RegisterDataset',
+          {
+            owner: address,
+            containerId: `0x${id}`,
+            cid: `0x${Buffer.from(cid.bytes).toString('hex')}`,
+            ciphertextHash: `0x${await sha256File(path)}`,
+            metadataHash: `0x${createHash('sha256')
+              .update(JSON.stringify({ label: d.name }))
+              .digest('hex')}`,
+          },
+          { deadline: await deadline() },
+        ),
+      );
+      const onChainId = registered.datasetId ?? '';
+      progress.txHash = registered.tx.hash;
+      progress.stage = 'naming-operator';
+      this.#publishProgress(progress);
+      await session.relayer.relay(
+        await session.relayer.sign(
+          owner,
+          'SetOperator',
+          { datasetId: onChainId, operator: session.operator },
+          { deadline: await deadline() },
+        ),
+      );
+      await this.#updateIndex((all) =>
+        all.map((x) =>
+          x.id === id
+            ? {
+                ...x,
+                chain: {
+                  registered: true,
+                  onChainId,
+                  txHash: registered.tx.hash,
+                  registeredAt: new Date().toISOString(),
+                  session: session.id,
+                },
+              }
+            : x,
+        ),
+      );
+      progress.stage = 'done';
+      this.#publishProgress(progress);
+      return this.#view(await this.#dataset(id));
+    } catch (error) {
+      this.#publishProgress({ ...progress, stage: 'failed' });
+      throw error;
+    }
   }
 
   async #emitStatus(): Promise<void> {
@@ -216,6 +392,7 @@ export class CustosService {
     for (const job of jobs) job.controller.abort();
     // Let cancelled imports roll back (they need the vault key to drop their dataset key).
     await Promise.allSettled(jobs.map((j) => j.done));
+    await this.#stopNetwork();
     this.#vault?.lock();
     this.#vault = null;
     if (this.#idleTimer) clearTimeout(this.#idleTimer);
@@ -228,13 +405,8 @@ export class CustosService {
     return {
       version: APP_VERSION,
       vault: !exists ? 'absent' : this.#vault ? 'unlocked' : 'locked',
-      network: {
-        profile: 'devnet',
-        label: 'Development network',
-        simulated: true,
-        state: 'not-configured',
-      },
-      device: { state: 'not-configured', label: 'No signer set up' },
+      network: this.#networkStatus(),
+      device: this.#deviceStatus(),
       autoLockMinutes: this.#autoLockMinutes,
       canChooseFiles: this.#options.chooseFile !== undefined,
       remember: {
@@ -242,6 +414,35 @@ export class CustosService {
         enabled: exists && (await this.#options.remember?.load().then((p) => p !== null)) === true,
       },
     };
+  }
+
+  #networkStatus(): NetworkStatus {
+    const backend = this.#options.network;
+    const session = this.#session;
+    return {
+      profile: backend?.profile ?? 'devnet',
+      label: backend?.label ?? 'Development network',
+      simulated: backend?.simulated ?? true,
+      state: this.#networkState,
+      chainId: session?.chainId ?? null,
+      rpcUrl: session?.rpcUrl ?? null,
+      problem: this.#networkProblem,
+    };
+  }
+
+  #deviceStatus(): DeviceStatus {
+    const signer = this.#options.network?.signer;
+    if (!signer)
+      return {
+        signer: 'none',
+        state: 'not-configured',
+        label: 'No signer set up',
+        address: null,
+        fields: [],
+        note: null,
+        canAnswer: false,
+      };
+    return deviceStatus(signer);
   }
 
   async #createVault(passphrase: string) {
@@ -371,7 +572,13 @@ export class CustosService {
         sha256: checked.sha256,
         createdAt: new Date().toISOString(),
         storage: { local: true, ipfsCid: null },
-        chain: { registered: false },
+        chain: {
+          registered: false,
+          onChainId: null,
+          txHash: null,
+          registeredAt: null,
+          session: null,
+        },
       };
       await this.#updateIndex((all) => [...all, dataset]);
       job.view = { ...job.view, stage: 'done', state: 'done', datasetId: id };

@@ -46,6 +46,8 @@ const METHOD_NAMES = {
   startImport: true,
   getImport: true,
   cancelImport: true,
+  publishDataset: true,
+  answerEmulatedDevice: true,
 } as const satisfies Record<MethodName, true>;
 
 type Listener = (payload: unknown) => void;

@@ -6,6 +6,7 @@ import { DatasetDetail } from '../screens/DatasetDetail.tsx';
 import { Datasets } from '../screens/Datasets.tsx';
 import { Import } from '../screens/Import.tsx';
 import { Settings } from '../screens/Settings.tsx';
+import { DevicePrompt } from './Device.tsx';
 import type { Theme } from './theme.ts';
 import { DevnetBanner, StatusChips, ThemeSwitch } from './TopBar.tsx';
 
@@ -89,7 +90,7 @@ export function Shell({
             <Datasets onImport={() => onNavigate('import')} onOpen={onOpenDataset} />
           ) : null}
           {screen === 'dataset' && datasetId ? (
-            <DatasetDetail id={datasetId} onBack={() => onNavigate('datasets')} />
+            <DatasetDetail id={datasetId} status={status} onBack={() => onNavigate('datasets')} />
           ) : null}
           {screen === 'import' ? (
             <Import onDone={() => onNavigate('datasets')} onOpen={onOpenDataset} />
@@ -121,6 +122,7 @@ export function Shell({
           {screen === 'settings' ? <Settings status={status} /> : null}
         </main>
       </div>
+      <DevicePrompt device={status.device} />
     </div>
   );
 }

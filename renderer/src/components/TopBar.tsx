@@ -1,4 +1,5 @@
 import type { AppStatus } from '../../../app/api/index.ts';
+import { DeviceState } from './Device.tsx';
 import type { Theme, ThemeChoice } from './theme.ts';
 
 /** UX principle 2: on devnet, a permanent banner says what is not real. */
@@ -13,7 +14,7 @@ export function DevnetBanner() {
 
 const NETWORK_TEXT: Record<AppStatus['network']['state'], string> = {
   'not-configured': 'not connected yet',
-  connecting: 'connecting…',
+  connecting: 'starting…',
   connected: 'connected',
   unreachable: 'unreachable',
 };
@@ -21,17 +22,18 @@ const NETWORK_TEXT: Record<AppStatus['network']['state'], string> = {
 /** Network and device status, always visible; by text and symbol, never by colour alone. */
 export function StatusChips({ status }: { status: AppStatus }) {
   const net = status.network;
-  const device = status.device;
   return (
     <ul className="chips" aria-label="Status">
-      <li className={`chip chip-${net.state}`} data-testid="network-status">
+      <li
+        className={`chip chip-${net.state}`}
+        data-testid="network-status"
+        title={net.problem ?? net.rpcUrl ?? undefined}
+      >
         <span aria-hidden="true">{net.state === 'connected' ? '●' : '○'}</span> {net.label}:{' '}
         {NETWORK_TEXT[net.state]}
+        {net.chainId !== null ? ` (chain ${net.chainId})` : ''}
       </li>
-      <li className={`chip chip-${device.state}`} data-testid="device-status">
-        <span aria-hidden="true">{device.state === 'ready' ? '●' : '○'}</span> Ledger:{' '}
-        {device.label}
-      </li>
+      <DeviceState device={status.device} compact />
     </ul>
   );
 }

@@ -1,6 +1,6 @@
-import { useQuery } from '@tanstack/react-query';
-import { useState } from 'react';
-import type { Dataset } from '../../../app/api/index.ts';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useEffect, useState } from 'react';
+import type { AppStatus, Dataset, PublishProgress } from '../../../app/api/index.ts';
 import { useApi } from '../api/context.tsx';
 import { CopyValue } from '../components/CopyValue.tsx';
 import { ErrorNote } from '../components/ErrorNote.tsx';
@@ -69,7 +69,101 @@ function Details({ d }: { d: Dataset }) {
   );
 }
 
-export function DatasetDetail({ id, onBack }: { id: string; onBack: () => void }) {
+const STAGES: { id: PublishProgress['stage']; label: string }[] = [
+  { id: 'publishing', label: 'Publishing to IPFS' },
+  { id: 'registering', label: 'Registering on the network' },
+  { id: 'naming-operator', label: 'Naming the key-release service' },
+];
+
+/** "Publish and register": stages, each signature confirmed on the device (the device prompt). */
+function Publish({ d, status }: { d: Dataset; status: AppStatus }) {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  const [progress, setProgress] = useState<PublishProgress | null>(null);
+  const [running, setRunning] = useState(false);
+  const [failed, setFailed] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  useEffect(
+    () =>
+      api.on('publishProgress', (p: PublishProgress) => {
+        if (p.datasetId !== d.id) return;
+        // A failure keeps the stage it happened in, to mark it.
+        setProgress((prev) =>
+          p.stage === 'failed' ? { ...p, stage: prev?.stage ?? 'publishing' } : p,
+        );
+        setFailed(p.stage === 'failed');
+      }),
+    [api, d.id],
+  );
+  if (d.chain.registered) return null;
+  const connected = status.network.state === 'connected';
+  const start = () => {
+    setError(null);
+    setRunning(true);
+    api
+      .publishDataset({ id: d.id })
+      .then((next) => {
+        queryClient.setQueryData(['dataset', d.id], next);
+        void queryClient.invalidateQueries({ queryKey: ['datasets'] });
+      })
+      .catch(setError)
+      .finally(() => setRunning(false));
+  };
+  const at = progress ? STAGES.findIndex((x) => x.id === progress.stage) : -1;
+  return (
+    <div className="publish" data-testid="publish">
+      <p>
+        Publishing puts the <strong>encrypted</strong> copy on IPFS and registers it on the{' '}
+        {status.network.label.toLowerCase()}, signed on your{' '}
+        {status.device.signer === 'dev-key' ? 'development key' : 'Ledger'}. Nobody can read it
+        until you grant access.
+      </p>
+      {!connected ? (
+        <p className="muted" data-testid="publish-wait">
+          {status.network.state === 'connecting'
+            ? 'The network is starting; publishing will be possible in a moment.'
+            : 'The network is not running: publishing is not possible now.'}
+        </p>
+      ) : null}
+      <button
+        type="button"
+        className="button"
+        data-testid="publish-button"
+        disabled={!connected || running}
+        onClick={start}
+      >
+        {running ? 'Publishing…' : 'Publish and register'}
+      </button>
+      {progress && (running || failed) ? (
+        <ol className="stages" aria-label="Publishing stages" data-testid="publish-stages">
+          {STAGES.map((x, i) => (
+            <li key={x.id} className={i === at ? 'stage-current' : undefined}>
+              {failed && i === at
+                ? '✕'
+                : i < at || progress.stage === 'done'
+                  ? '✓'
+                  : i === at
+                    ? '➜'
+                    : '○'}{' '}
+              {x.label}
+            </li>
+          ))}
+        </ol>
+      ) : null}
+      <ErrorNote error={error} title="Publishing did not finish" />
+    </div>
+  );
+}
+
+export function DatasetDetail({
+  id,
+  status,
+  onBack,
+}: {
+  id: string;
+  status: AppStatus;
+  onBack: () => void;
+}) {
   const api = useApi();
   const [tab, setTab] = useState<TabId>('details');
   const dataset = useQuery({ queryKey: ['dataset', id], queryFn: () => api.getDataset({ id }) });
@@ -87,9 +181,30 @@ export function DatasetDetail({ id, onBack }: { id: string; onBack: () => void }
             {d.description ? <p className="lead">{d.description}</p> : null}
             <ul className="chips" aria-label="Dataset status">
               <li className="chip">✓ Encrypted on this computer</li>
-              <li className="chip">○ IPFS: not published yet</li>
-              <li className="chip">○ Network: not registered</li>
+              <li className="chip" data-testid="ipfs-chip">
+                {d.storage.ipfsCid ? '✓ IPFS: published and pinned' : '○ IPFS: not published yet'}
+              </li>
+              <li className="chip" data-testid="chain-chip">
+                {d.chain.registered
+                  ? '✓ Network: registered'
+                  : d.chain.session
+                    ? '○ Network: registered on an earlier development network (it starts empty each time)'
+                    : '○ Network: not registered'}
+              </li>
             </ul>
+            {d.chain.registered && d.chain.onChainId ? (
+              <p className="muted" data-testid="chain-ids">
+                Registered as <CopyValue value={d.chain.onChainId} label="registry id" short={10} />
+                {d.chain.txHash ? (
+                  <>
+                    {' '}
+                    in transaction{' '}
+                    <CopyValue value={d.chain.txHash} label="transaction" short={10} />
+                  </>
+                ) : null}
+              </p>
+            ) : null}
+            <Publish d={d} status={status} />
           </header>
           <Tabs<TabId>
             label="Dataset"
@@ -125,10 +240,17 @@ export function DatasetDetail({ id, onBack }: { id: string; onBack: () => void }
                       <span className="status-ok">✓ This computer</span> — encrypted in your vault
                       folder; only your vault holds its key.
                     </li>
-                    <li>
-                      <span className="status-pending">○ IPFS</span> — not published yet. Publishing
-                      arrives with the IPFS layer.
-                    </li>
+                    {d.storage.ipfsCid ? (
+                      <li>
+                        <span className="status-ok">✓ IPFS (this computer’s node, pinned)</span> —{' '}
+                        <CopyValue value={d.storage.ipfsCid} label="CID" short={14} />
+                      </li>
+                    ) : (
+                      <li>
+                        <span className="status-pending">○ IPFS</span> — not published yet. “Publish
+                        and register” above adds the encrypted copy to your IPFS node.
+                      </li>
+                    )}
                   </ul>
                 ),
               },

@@ -1,0 +1,54 @@
+/**
+ * What the service needs from a network profile, injected by the host (main/): the service may not
+ * import enclave-bridge/ (lint), and the host composes the devnet environment (chain + IPFS +
+ * key-release service) around the unlocked vault. The service only uses app/ types here.
+ */
+import type { Provider } from 'ethers';
+import type { DisplayedField } from '../api/index.ts';
+import type { RegistryClient, TypedDataSigner } from '../chain/index.ts';
+import type { DatasetStore } from '../ipfs/index.ts';
+import type { DeviceState } from '../signer/index.ts';
+import type { Vault } from '../vault/index.ts';
+
+/** A running network around one unlocked vault; closed when the vault locks. */
+export interface NetworkSession {
+  /** Random per start: a devnet starts empty, so registrations are per session. */
+  readonly id: string;
+  readonly chainId: number;
+  readonly rpcUrl: string;
+  readonly registry: string;
+  readonly startBlock: number;
+  readonly provider: Provider;
+  /** Sends owner-signed messages (the owner needs no gas). */
+  readonly relayer: RegistryClient;
+  /** The vault's IPFS node. */
+  readonly store: DatasetStore;
+  /** The key-release service's operator address (named on each registered dataset). */
+  readonly operator: string;
+  close(): Promise<void>;
+}
+
+/** The owner's signer as the UI sees it: an account, a device state, what the device displays. */
+export interface OwnerSigner {
+  readonly kind: 'ledger' | 'emulated-ledger' | 'dev-key';
+  readonly label: string;
+  state(): DeviceState;
+  /** What the device displays while it waits for the user; empty when unknown. */
+  displayed(): readonly DisplayedField[];
+  /** Calls `listener` on every change of state or display; returns the unsubscribe function. */
+  onChange(listener: () => void): () => void;
+  /** Resolves the account (connects, asks the device); throws the device's typed error. */
+  connect(): Promise<string>;
+  signTypedData: TypedDataSigner['signTypedData'];
+  /** Emulated device only: the user presses approve or reject. */
+  answer?(answer: 'approve' | 'reject'): void;
+}
+
+export interface NetworkBackend {
+  readonly profile: 'devnet' | 'testnet' | 'mainnet';
+  readonly label: string;
+  readonly simulated: boolean;
+  readonly signer: OwnerSigner;
+  /** Starts the network around the unlocked vault (devnet: anvil, Helia, key release). */
+  start(vault: Vault): Promise<NetworkSession>;
+}
