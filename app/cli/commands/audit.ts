@@ -82,7 +82,8 @@ const help = `usage: custos audit list --dataset ID [--json] [--expected-run SEC
   Shows one dataset's audit trail: every registry event (registration, grants, revocations,
   freezes, operator and owner changes, runs opened and closed) and every key release or refusal
   in the key-release journal, in order, with who, when (block time and wall time), grant,
-  measurement, TEE type (SIMULATED shown as such) and evidence — and the anomalies found:
+  measurement, TEE type (SIMULATED shown as such) and evidence; a run names the runs of other
+  datasets in the same enclave run (same enclave key and/or result) — and the anomalies found:
   runs not closed in time (--expected-run, default 86400 s), runs closed after revocation,
   releases without an on-chain run and the reverse, simulated evidence outside the devnet,
   a broken journal hash chain.

@@ -19,7 +19,8 @@ const help = `usage:
 
   export   Writes the usage-proof bundle of a dataset for a period (block times; TIME is ISO 8601
            or unix seconds): each registry event with its receipt, the receipt's Merkle-Patricia
-           proof and its block header, the runs' enclave signatures, the attestation evidence
+           proof and its block header, the runs' enclave signatures, the runs of other datasets
+           in the same enclave run (linked runs, with their own proofs), the attestation evidence
            hashes (and the evidence files found in --evidence DIR, named by their SHA-256), and
            the key-release journal excerpt. --pdf also writes a report that embeds the bundle.
            Existing files are not overwritten.
