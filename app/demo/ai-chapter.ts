@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { Wallet } from 'ethers';
 import { DEVNET_KEYS } from '../chain/index.ts';
 import { sodium } from '../crypto/index.ts';
+import { auditDataset } from '../audit/index.ts';
 import { CustosError } from '../errors/index.ts';
 import { plantedRiskCsvLines } from '../synthetic/planted-risk.ts';
 import { Vault } from '../vault/index.ts';
@@ -131,6 +132,21 @@ export async function aiChapter(
     say(
       'the consumer got aggregates only; the hospital never saw the model, the lab never saw a record',
     );
+    // The hospital's audit trail shows its run linked to the lab's run of the same enclave run.
+    const timeline = await auditDataset(
+      {
+        provider: env.devnet.provider,
+        chainId: env.devnet.chainId,
+        registry: env.devnet.registry,
+        startBlock: env.devnet.startBlock,
+      },
+      admissions.datasetId,
+      { journalPath: env.journalPath, devnet: true },
+    );
+    const linked = timeline.entries.find((e) => e.kind === 'run-closed' && e.linkedRuns.length > 0);
+    if (!linked)
+      throw new CustosError('Internal', 'the hospital’s audit trail does not link the lab’s run');
+    say(`hospital’s audit trail: ${linked.what}`);
   } finally {
     await lab.close();
     providerVault.lock();
