@@ -46,6 +46,39 @@ async function vaultWithDataset(custos: Custos): Promise<string> {
   }
 }
 
+/** Presses approve on the emulated device whenever it asks (setup through the API only). */
+function autoApprove(custos: Custos): () => void {
+  return custos.service.onEvent((event, payload) => {
+    if (event === 'status' && 'device' in payload && payload.device.canAnswer)
+      void custos.service.handlers.answerEmulatedDevice({ answer: 'approve' });
+  });
+}
+
+/** A dataset published and registered through the API (the UI path has its own test). */
+async function publishedDataset(custos: Custos): Promise<string> {
+  const id = await vaultWithDataset(custos);
+  for (;;) {
+    const s = await custos.service.handlers.getStatus({});
+    if (s.network.state === 'connected') break;
+    expect(s.network.state).toBe('connecting');
+    await new Promise<void>((resolve) => {
+      const off = custos.service.onEvent((event) => {
+        if (event === 'status') {
+          off();
+          resolve();
+        }
+      });
+    });
+  }
+  const off = autoApprove(custos);
+  try {
+    await custos.service.handlers.publishDataset({ id });
+  } finally {
+    off();
+  }
+  return id;
+}
+
 async function openDataset(page: Page, custos: Custos): Promise<void> {
   await page.goto(custos.host.url);
   await expect(page.getByTestId('network-status')).toContainText('connected', { timeout: 30_000 });
@@ -124,4 +157,102 @@ test('a rejection on the device is explained, and publishing can be retried', as
   await page.getByTestId('device-approve').click();
   await expect(page.getByTestId('chain-chip')).toContainText('Network: registered');
   await expect(page.getByTestId('error')).toHaveCount(0);
+});
+
+test('grant wizard → device confirmation → grants list; revoke one; revoke all by typing the name', async ({
+  page,
+  custos,
+}) => {
+  const datasetId = await publishedDataset(custos);
+  await openDataset(page, custos);
+  await page.getByRole('tab', { name: 'Grants' }).click();
+  await expect(page.getByTestId('grants-empty')).toBeVisible();
+  await page.getByTestId('new-grant').click();
+
+  // Who: a new grantee with a local name.
+  const lab = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8';
+  await page.getByTestId('grantee-name').fill('Oncology Lab, Univ. of Lyon');
+  await page.getByTestId('grantee-address').fill(lab);
+  await page.getByTestId('wizard-next').click();
+  // Which enclave app, by name and measurement.
+  await expect(page.getByTestId('grant-wizard')).toContainText('Cohort statistics');
+  await page.getByTestId('app-cohort-stats').check();
+  await shot(page, '30-grant-app');
+  await page.getByTestId('wizard-next').click();
+  // When: an end before the start is refused on the spot.
+  await page.getByTestId('grant-until').fill('2020-01-01T10:00');
+  await expect(page.getByTestId('dates-error')).toContainText('ends before it starts');
+  await expect(page.getByTestId('wizard-next')).toBeDisabled();
+  await page.getByTestId('grant-until').fill('2027-03-31T10:00');
+  await page.getByTestId('wizard-next').click();
+  await page.getByTestId('grant-runs').fill('3');
+  await page
+    .getByTestId('grant-purpose')
+    .fill('Cardiology outcomes research, protocol CARD-2026-04');
+  await page.getByTestId('grant-legal').fill('GDPR art. 9(2)(j), ethics approval EC-2026-117');
+  await page.getByTestId('wizard-next').click();
+  const review = page.getByTestId('grant-review');
+  await expect(review).toContainText('Oncology Lab, Univ. of Lyon');
+  await expect(review).toContainText('Mar 31, 2027');
+  await shot(page, '31-grant-review');
+  await page.getByTestId('grant-sign').click();
+
+  // The device lists the grant's fields: the grantee and the number of runs among them.
+  // (The account was verified on the device when the dataset was published.)
+  const fields = page.getByTestId('device-fields');
+  await expect(fields).toContainText('maxRuns');
+  await expect(fields).toContainText(lab);
+  await shot(page, '32-grant-device');
+  await page.getByTestId('device-approve').click();
+  await expect(page.getByTestId('grant-done')).toContainText('Oncology Lab, Univ. of Lyon may run');
+  await expect(page.getByTestId('grant-done')).toContainText('3 times');
+  await shot(page, '33-grant-done');
+  await page.getByTestId('grant-close').click();
+
+  const row = page.getByTestId('grant-row');
+  await expect(row).toHaveCount(1);
+  await expect(row).toHaveAttribute('data-state', 'active');
+  await expect(row).toContainText('0 of 3 used');
+  await expect(row).toContainText('Active');
+
+  // Revoke asks once, naming what stops.
+  await row.getByTestId('revoke').click();
+  await expect(page.getByTestId('revoke-confirm')).toContainText(
+    'Oncology Lab, Univ. of Lyon will not be able to run Cohort statistics again (3 runs left)',
+  );
+  await shot(page, '34-revoke-confirm');
+  await page.getByTestId('revoke-yes').click();
+  await page.getByTestId('device-approve').click();
+  await expect(row).toHaveAttribute('data-state', 'revoked');
+  await expect(row).toContainText('Revoked');
+
+  // A second grant (through the API), then revoke all: the dataset's name must be typed.
+  const off = autoApprove(custos);
+  await custos.service.handlers.createGrant({
+    datasetId,
+    grantee: { address: lab, name: 'Oncology Lab, Univ. of Lyon' },
+    apps: ['cohort-stats'],
+    notBefore: new Date().toISOString(),
+    notAfter: new Date(Date.now() + 3 * 86400_000).toISOString(),
+    maxRuns: 1,
+    purpose: 'Follow-up',
+    legalBasis: 'Consent',
+  });
+  off();
+  await page.getByRole('button', { name: '← All datasets' }).click();
+  await page.getByTestId('open-dataset').click();
+  await page.getByRole('tab', { name: 'Grants' }).click();
+  await expect(page.locator('[data-testid="grant-row"][data-state="expires-soon"]')).toContainText(
+    'Expires within a week',
+  );
+  await page.getByTestId('revoke-all').click();
+  await page.getByTestId('revoke-all-name').fill('Cardiology');
+  await expect(page.getByTestId('revoke-all-yes')).toBeDisabled();
+  await page.getByTestId('revoke-all-name').fill('Cardiology cohort 2024');
+  await shot(page, '35-revoke-all-confirm');
+  await page.getByTestId('revoke-all-yes').click();
+  await page.getByTestId('device-approve').click();
+  await expect(page.getByTestId('revoke-all-done')).toHaveText('1 grant revoked.');
+  await expect(page.locator('[data-testid="grant-row"][data-state="revoked"]')).toHaveCount(2);
+  await shot(page, '36-grants-revoked');
 });

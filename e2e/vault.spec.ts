@@ -96,7 +96,7 @@ test('first run: create a vault, keep the recovery kit, import a CSV, see it in 
     'aria-selected',
     'true',
   );
-  await expect(detail.getByRole('tabpanel')).toContainText('Coming with the chain layer');
+  await expect(detail.getByRole('tabpanel')).toContainText('Publish and register the dataset first');
   await detail.getByRole('button', { name: '← All datasets' }).click();
   await expect(row).toHaveCount(1);
 

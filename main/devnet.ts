@@ -13,6 +13,7 @@ import type { NetworkBackend, NetworkSession, OwnerSigner } from '../app/service
 import { DevSigner, DEV_SIGNER_LABEL, type DeviceState } from '../app/signer/index.ts';
 import { emulatedLedgerSigner, type UserAnswer } from '../app/signer/emulator/index.ts';
 import type { Vault } from '../app/vault/index.ts';
+import { ENCLAVE_APPS } from '../enclave-bridge/apps/index.ts';
 import {
   DEVNET_OPERATOR,
   startDevnetEnvironment,
@@ -104,6 +105,14 @@ export function devnetBackend(options: {
     simulated: true,
     signer,
     sessions,
+    enclaveApps: () =>
+      Promise.all(
+        Object.values(ENCLAVE_APPS).map(async (app) => ({
+          name: app.name,
+          title: app.title,
+          measurement: (await app.measurement()).toLowerCase(),
+        })),
+      ),
     async start(vault: Vault) {
       const env = await startDevnetEnvironment(options.dir, vault);
       const session: DevnetSession = {

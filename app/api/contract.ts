@@ -164,6 +164,61 @@ export const ImportJob = z.object({
     .nullable(),
 });
 
+const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/);
+const bytes32 = z.string().regex(/^0x[0-9a-f]{64}$/);
+
+/** An enclave application a grant may allow, by name and measurement (SHA-256 of its code). */
+export const EnclaveApp = z.object({
+  name: text(100),
+  title: text(200),
+  measurement: bytes32,
+});
+
+/** A local name for an address (UX principle 1: the address book). */
+export const Contact = z.object({ address, name: z.string().trim().min(1).max(200) });
+
+export const GrantState = z.enum([
+  'scheduled',
+  'active',
+  'expires-soon',
+  'expired',
+  'revoked',
+  'exhausted',
+]);
+
+/** A grant as the steward sees it: local words (grantee name, purpose) with the chain's state. */
+export const Grant = z.object({
+  grantId: bytes32,
+  datasetId,
+  grantee: Contact,
+  apps: z.array(EnclaveApp).max(16),
+  notBefore: isoTime,
+  notAfter: isoTime,
+  maxRuns: z.number().int().positive(),
+  runsUsed: z.number().int().nonnegative(),
+  purpose: text(2000),
+  legalBasis: text(2000),
+  state: GrantState,
+  /** The transaction that created it, and the one that revoked it (one or all). */
+  txHash: text(66),
+  revokedTxHash: text(66).nullable(),
+  createdAt: isoTime,
+});
+
+export const GrantRequest = z
+  .object({
+    datasetId,
+    grantee: Contact.strict(),
+    /** Enclave app names (from listEnclaveApps). */
+    apps: z.array(text(100)).min(1).max(16),
+    notBefore: isoTime,
+    notAfter: isoTime,
+    maxRuns: z.number().int().min(1).max(1_000_000),
+    purpose: z.string().trim().min(1).max(2000),
+    legalBasis: z.string().trim().min(1).max(2000),
+  })
+  .strict();
+
 const Empty = z.object({}).strict();
 /** The output of a method that only acts. */
 const Done = z.object({});
@@ -221,6 +276,24 @@ export const METHODS = {
    * Emits `publishProgress`. Returns the updated dataset.
    */
   publishDataset: { input: z.object({ id: datasetId }).strict(), output: Dataset },
+  /** The enclave applications a grant can allow, with their measurements. */
+  listEnclaveApps: { input: Empty, output: z.object({ apps: z.array(EnclaveApp) }) },
+  /** The address book (local names for grantees). */
+  listContacts: { input: Empty, output: z.object({ contacts: z.array(Contact) }) },
+  /** Grants of a dataset, newest first, with their state on the chain. */
+  listGrants: {
+    input: z.object({ datasetId }).strict(),
+    output: z.object({ grants: z.array(Grant) }),
+  },
+  /** Grants access: signed on the device, relayed. The grantee is added to the address book. */
+  createGrant: { input: GrantRequest, output: Grant },
+  /** Revokes one grant (signed on the device). */
+  revokeGrant: { input: z.object({ grantId: bytes32 }).strict(), output: Grant },
+  /** Revokes every grant of a dataset; `confirmName` must be the dataset's name. */
+  revokeAllGrants: {
+    input: z.object({ datasetId, confirmName: text(200) }).strict(),
+    output: z.object({ revoked: z.number().int().nonnegative(), txHash: text(66) }),
+  },
   /** Devnet only: presses approve or reject on the emulated Ledger (status.device.canAnswer). */
   answerEmulatedDevice: {
     input: z.object({ answer: z.enum(['approve', 'reject']) }).strict(),
@@ -251,6 +324,11 @@ export type ImportJob = z.output<typeof ImportJob>;
 export type ImportStage = z.output<typeof ImportStage>;
 export type VaultState = z.output<typeof VaultState>;
 export type DeviceStatus = z.output<typeof DeviceStatus>;
+export type EnclaveApp = z.output<typeof EnclaveApp>;
+export type Contact = z.output<typeof Contact>;
+export type Grant = z.output<typeof Grant>;
+export type GrantState = z.output<typeof GrantState>;
+export type GrantRequest = z.input<typeof GrantRequest>;
 export type NetworkStatus = z.output<typeof NetworkStatus>;
 export type DisplayedField = z.output<typeof DisplayedField>;
 export type PublishProgress = z.output<typeof PublishProgress>;

@@ -1,6 +1,11 @@
 export {
   AppStatus,
+  Contact,
   Dataset,
+  EnclaveApp,
+  Grant,
+  GrantRequest,
+  GrantState,
   DeviceStatus,
   DisplayedField,
   EVENTS,

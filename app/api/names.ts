@@ -22,6 +22,12 @@ export const METHOD_LIST = [
   'getImport',
   'cancelImport',
   'publishDataset',
+  'listEnclaveApps',
+  'listContacts',
+  'listGrants',
+  'createGrant',
+  'revokeGrant',
+  'revokeAllGrants',
   'answerEmulatedDevice',
 ] as const satisfies readonly MethodName[];
 

@@ -4,7 +4,7 @@
  * key-release service) around the unlocked vault. The service only uses app/ types here.
  */
 import type { Provider } from 'ethers';
-import type { DisplayedField } from '../api/index.ts';
+import type { DisplayedField, EnclaveApp } from '../api/index.ts';
 import type { RegistryClient, TypedDataSigner } from '../chain/index.ts';
 import type { DatasetStore } from '../ipfs/index.ts';
 import type { DeviceState } from '../signer/index.ts';
@@ -49,6 +49,8 @@ export interface NetworkBackend {
   readonly label: string;
   readonly simulated: boolean;
   readonly signer: OwnerSigner;
+  /** The enclave applications grants can name (enclave-bridge/apps on the devnet). */
+  enclaveApps(): Promise<EnclaveApp[]>;
   /** Starts the network around the unlocked vault (devnet: anvil, Helia, key release). */
   start(vault: Vault): Promise<NetworkSession>;
 }

@@ -20,6 +20,8 @@ import {
   type DeviceStatus,
   type NetworkStatus,
   type PublishProgress,
+  type Grant,
+  type GrantRequest,
 } from '../api/index.ts';
 import { encryptFile, sodium, type SodiumBackend } from '../crypto/index.ts';
 import { CustosError, fromFsError } from '../errors/index.ts';
@@ -28,6 +30,15 @@ import { readDatasetsIndex, writeDatasetsIndex } from './datasets-index.ts';
 import { checkSource, formatOf, previewSource } from './import-file.ts';
 import type { RememberStore } from './remember.ts';
 import type { NetworkBackend, NetworkSession } from './network.ts';
+import { getAddress } from 'ethers';
+import {
+  grantState,
+  readContacts,
+  readGrants,
+  saveContact,
+  writeGrants,
+  type StoredGrant,
+} from './grants.ts';
 import { deviceStatus } from './device-status.ts';
 
 export const APP_VERSION = '0.1.0';
@@ -156,6 +167,26 @@ export class CustosService {
         return Promise.resolve({});
       },
       publishDataset: ({ id }) => this.#publish(id),
+      listEnclaveApps: async () => {
+        this.#unlocked();
+        return { apps: (await this.#options.network?.enclaveApps()) ?? [] };
+      },
+      listContacts: async () => {
+        this.#unlocked();
+        return { contacts: await readContacts(this.#dir) };
+      },
+      listGrants: async ({ datasetId }) => {
+        await this.#dataset(datasetId);
+        const session = await this.#connected();
+        const mine = (await readGrants(this.#dir)).filter(
+          (g) => g.datasetId === datasetId && g.session === session.id,
+        );
+        const grants = await Promise.all(mine.map((g) => this.#grantView(session, g)));
+        return { grants: grants.sort((a, b) => b.createdAt.localeCompare(a.createdAt)) };
+      },
+      createGrant: (input) => this.#createGrant(input),
+      revokeGrant: ({ grantId }) => this.#revokeGrant(grantId),
+      revokeAllGrants: ({ datasetId, confirmName }) => this.#revokeAll(datasetId, confirmName),
       answerEmulatedDevice: ({ answer }) => {
         const signer = this.#options.network?.signer;
         if (!signer?.answer)
@@ -288,6 +319,194 @@ export class CustosService {
       ...d,
       chain: { ...d.chain, registered: d.chain.session !== null && d.chain.session === current },
     };
+  }
+
+  /** The owner, as a typed-data signer (connects the device first). */
+  async #owner(): Promise<{
+    address: string;
+    signTypedData: NonNullable<ServiceOptions['network']>['signer']['signTypedData'];
+  }> {
+    const backend = this.#options.network;
+    if (!backend) throw new CustosError('RpcUnavailable', 'no network is configured');
+    const address = await backend.signer.connect();
+    return { address, signTypedData: backend.signer.signTypedData.bind(backend.signer) };
+  }
+
+  /** A signature's deadline: an hour after the chain's latest block. */
+  async #deadline(session: NetworkSession): Promise<bigint> {
+    return BigInt(((await session.provider.getBlock('latest'))?.timestamp ?? 0) + 3600);
+  }
+
+  /** The registered dataset's on-chain id on the running session. @throws UsageError */
+  async #registered(
+    datasetId: string,
+  ): Promise<{ d: Dataset; onChainId: string; session: NetworkSession }> {
+    const d = this.#view(await this.#dataset(datasetId));
+    const session = await this.#connected();
+    if (!d.chain.registered || !d.chain.onChainId)
+      throw new CustosError(
+        'UsageError',
+        `“${d.name}” is not registered on this network yet: publish and register it first`,
+        { details: { datasetId } },
+      );
+    return { d, onChainId: d.chain.onChainId, session };
+  }
+
+  async #grantView(session: NetworkSession, g: StoredGrant): Promise<Grant> {
+    const d = await this.#dataset(g.datasetId);
+    const [chain, dataset] = await Promise.all([
+      session.relayer.grantState(g.grantId),
+      session.relayer.dataset(d.chain.onChainId ?? ''),
+    ]);
+    const runsUsed = Number(chain.runsUsed);
+    const { session: _session, ...rest } = g;
+    return {
+      ...rest,
+      runsUsed,
+      state: grantState(
+        g,
+        { revoked: chain.revoked, epoch: chain.epoch, datasetEpoch: dataset.epoch, runsUsed },
+        Date.now(),
+      ),
+    };
+  }
+
+  async #createGrant(input: GrantRequest): Promise<Grant> {
+    const { onChainId, session } = await this.#registered(input.datasetId);
+    const from = Date.parse(input.notBefore);
+    const until = Date.parse(input.notAfter);
+    if (!Number.isFinite(from) || !Number.isFinite(until))
+      throw new CustosError('UsageError', 'the start or end date is not a date');
+    if (until <= from)
+      throw new CustosError(
+        'UsageError',
+        'the grant ends before it starts: pick a later end date',
+        {
+          details: { notBefore: input.notBefore, notAfter: input.notAfter },
+        },
+      );
+    if (until <= Date.now())
+      throw new CustosError(
+        'UsageError',
+        'the grant would already be over: pick a future end date',
+      );
+    let grantee: string;
+    try {
+      grantee = getAddress(input.grantee.address.toLowerCase());
+    } catch (cause) {
+      throw new CustosError('UsageError', 'the grantee address is not an Ethereum address', {
+        cause,
+      });
+    }
+    const known = (await this.#options.network?.enclaveApps()) ?? [];
+    const apps = input.apps.map((name) => {
+      const app = known.find((a) => a.name === name);
+      if (!app)
+        throw new CustosError('UsageError', `unknown enclave app “${name}”`, {
+          details: { app: name },
+        });
+      return app;
+    });
+    const owner = await this.#owner();
+    const sha = (t: string): string => `0x${createHash('sha256').update(t).digest('hex')}`;
+    const granted = await session.relayer.relay(
+      await session.relayer.sign(
+        owner,
+        'Grant',
+        {
+          datasetId: onChainId,
+          grantee,
+          measurements: apps.map((a) => a.measurement),
+          notBefore: BigInt(Math.floor(from / 1000)),
+          notAfter: BigInt(Math.floor(until / 1000)),
+          maxRuns: BigInt(input.maxRuns),
+          purposeHash: sha(input.purpose),
+          legalBasisHash: sha(input.legalBasis),
+        },
+        { deadline: await this.#deadline(session) },
+      ),
+    );
+    const stored: StoredGrant = {
+      grantId: (granted.grantId ?? '').toLowerCase(),
+      datasetId: input.datasetId,
+      grantee: { address: grantee, name: input.grantee.name.trim() },
+      apps,
+      notBefore: new Date(from).toISOString(),
+      notAfter: new Date(until).toISOString(),
+      maxRuns: input.maxRuns,
+      purpose: input.purpose.trim(),
+      legalBasis: input.legalBasis.trim(),
+      txHash: granted.tx.hash,
+      revokedTxHash: null,
+      createdAt: new Date().toISOString(),
+      session: session.id,
+    };
+    await this.#updateGrants((all) => [...all, stored]);
+    await saveContact(this.#dir, stored.grantee);
+    return this.#grantView(session, stored);
+  }
+
+  async #revokeGrant(grantId: string): Promise<Grant> {
+    this.#unlocked();
+    const session = await this.#connected();
+    const g = (await readGrants(this.#dir)).find(
+      (x) => x.grantId === grantId && x.session === session.id,
+    );
+    if (!g)
+      throw new CustosError('NotFound', `no grant ${grantId} on this network`, {
+        details: { grantId },
+      });
+    const owner = await this.#owner();
+    const revoked = await session.relayer.relay(
+      await session.relayer.sign(
+        owner,
+        'Revoke',
+        { grantId },
+        { deadline: await this.#deadline(session) },
+      ),
+    );
+    const next = { ...g, revokedTxHash: revoked.tx.hash };
+    await this.#updateGrants((all) => all.map((x) => (x.grantId === grantId ? next : x)));
+    return this.#grantView(session, next);
+  }
+
+  async #revokeAll(
+    datasetId: string,
+    confirmName: string,
+  ): Promise<{ revoked: number; txHash: string }> {
+    const { d, onChainId, session } = await this.#registered(datasetId);
+    if (confirmName.trim() !== d.name)
+      throw new CustosError(
+        'UsageError',
+        'the name typed does not match the dataset’s name: nothing was revoked',
+      );
+    const mine = (await readGrants(this.#dir)).filter(
+      (g) => g.datasetId === datasetId && g.session === session.id,
+    );
+    const before = await Promise.all(mine.map((g) => this.#grantView(session, g)));
+    const live = before.filter((g) => ['active', 'expires-soon', 'scheduled'].includes(g.state));
+    const owner = await this.#owner();
+    const done = await session.relayer.relay(
+      await session.relayer.sign(
+        owner,
+        'RevokeAll',
+        { datasetId: onChainId },
+        { deadline: await this.#deadline(session) },
+      ),
+    );
+    const ids = new Set(live.map((g) => g.grantId));
+    await this.#updateGrants((all) =>
+      all.map((x) => (ids.has(x.grantId) ? { ...x, revokedTxHash: done.tx.hash } : x)),
+    );
+    return { revoked: live.length, txHash: done.tx.hash };
+  }
+
+  async #updateGrants(change: (all: StoredGrant[]) => StoredGrant[]): Promise<void> {
+    const run = this.#indexQueue.then(async () => {
+      await writeGrants(this.#dir, change(await readGrants(this.#dir)));
+    });
+    this.#indexQueue = run.catch(() => undefined);
+    await run;
   }
 
   #publishProgress(p: PublishProgress): void {

@@ -47,6 +47,12 @@ const METHOD_NAMES = {
   getImport: true,
   cancelImport: true,
   publishDataset: true,
+  listEnclaveApps: true,
+  listContacts: true,
+  listGrants: true,
+  createGrant: true,
+  revokeGrant: true,
+  revokeAllGrants: true,
   answerEmulatedDevice: true,
 } as const satisfies Record<MethodName, true>;
 

@@ -6,6 +6,7 @@ import { CopyValue } from '../components/CopyValue.tsx';
 import { ErrorNote } from '../components/ErrorNote.tsx';
 import { formatBytes, formatCount, formatLocal, formatRelative } from '../components/format.ts';
 import { Tabs } from '../components/Tabs.tsx';
+import { GrantsTab } from './Grants.tsx';
 
 type TabId = 'grants' | 'runs' | 'storage' | 'details';
 
@@ -214,12 +215,7 @@ export function DatasetDetail({
               {
                 id: 'grants',
                 label: 'Grants',
-                content: (
-                  <Later
-                    title="Coming with the chain layer"
-                    text="Grants let a research lab’s enclave application use this dataset for a period and a number of runs. You will create, review and revoke them here, confirming each on your Ledger."
-                  />
-                ),
+                content: <GrantsTab d={d} status={status} />,
               },
               {
                 id: 'runs',
