@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CarBlockIterator } from '@ipld/car';
@@ -157,5 +157,43 @@ describe('embedded Helia node (filesystem blockstore, loopback only)', () => {
     await expect(failure(a.add(join(dir, 'nope')))).resolves.toSatisfy((e) =>
       isCustosError(e, 'NotFound'),
     );
+  });
+
+  it('a block write that fails on the writer thread fails the add with a typed error; the next add works', async () => {
+    const { NextToLast } = await import('blockstore-fs/sharding');
+    const folder = join(dir, 'c');
+    const c = await HeliaDatasetStore.open({ folder, listen: [] });
+    try {
+      const small = join(dir, 'small.bin');
+      await writeFile(small, randomBytes(1000)); // one block: the root is the raw leaf
+      const cid = await cidOfFile(small);
+      // a regular file where the block's shard folder must go: the writer cannot create it
+      const shard = join(folder, 'blocks', new NextToLast().encode(cid).dir);
+      await rm(shard, { recursive: true, force: true });
+      await writeFile(shard, 'not a folder');
+      const error = await failure(c.add(small));
+      expect(isCustosError(error)).toBe(true);
+      expect((error as Error).message).toContain(shard);
+      await rm(shard);
+      const again = await c.add(small);
+      expect(again.cid.toString()).toBe(cid.toString());
+      expect((await c.verify(cid)).blocks).toBe(1);
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('a block file cut short (what a crash can leave) is caught by verify: CidMismatch', async () => {
+    const { NextToLast } = await import('blockstore-fs/sharding');
+    const { cid } = await a.add(file);
+    const root = await collect(a.local.get(cid));
+    const leaf = linksOf(cid, root)[0];
+    if (!leaf) throw new Error('no leaf');
+    const { dir: shard, file: name } = new NextToLast().encode(leaf);
+    const path = join(dir, 'a', 'blocks', shard, name);
+    await truncate(path, 1000);
+    await expect(failure(a.verify(cid))).resolves.toSatisfy((e) => isCustosError(e, 'CidMismatch'));
+    await a.add(file); // re-adding rewrites the block
+    expect((await a.verify(cid)).blocks).toBe(5);
   });
 });
