@@ -1,11 +1,15 @@
-// The block-writing thread of VaultBlockstore (node.ts): takes blocks from a ring of slots in a
-// SharedArrayBuffer and writes each to its own file (temp name, then rename), so that file
-// creation and the copy into the page cache run on the second core while the main thread reads
-// and hashes. No messages per block: the two threads coordinate through Atomics on the ring's
-// head and tail counters. Layout and protocol: see `BlockRing` in node.ts.
+// The block-writing threads of VaultBlockstore (node.ts): they take blocks from a ring of slots in a
+// SharedArrayBuffer, hash raw leaves when asked (so SHA-256 runs on both cores, not only on the
+// main thread), and write each block to its own file (temp name, then rename), while the main
+// thread reads the file and builds the tree. No messages per block: the threads coordinate
+// through Atomics on the ring's counters and per-slot states. Layout and protocol: node.ts.
+import { createHash } from 'node:crypto';
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { workerData } from 'node:worker_threads';
+import { threadId, workerData } from 'node:worker_threads';
+import { NextToLast } from 'blockstore-fs/sharding';
+import { CID } from 'multiformats/cid';
+import * as Digest from 'multiformats/hashes/digest';
 
 interface WriterData {
   readonly root: string;
@@ -16,13 +20,19 @@ interface WriterData {
 
 // Must match node.ts.
 const HEAD = 0;
-const TAIL = 1;
+const CLAIM = 1;
 const STOP = 2;
 const ERROR = 3;
-const CONTROL_BYTES = 64;
+const STATE = 16;
+const FREE = 0;
+const CLAIMED = 2;
+const DONE = 3;
+const CONTROL_BYTES = 256;
 const ERROR_BYTES = 1024;
-const SLOT_HEADER = 8;
+const SLOT_HEADER = 48;
 const PATH_BYTES = 248;
+const RAW = 0x55;
+const SHA2_256 = 0x12;
 
 const { root, sab, slots, slotSize } = workerData as WriterData;
 const control = new Int32Array(sab, 0, CONTROL_BYTES / 4);
@@ -31,11 +41,12 @@ const bytes = new Uint8Array(sab);
 const view = new DataView(sab);
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
+const sharding = new NextToLast();
 const dirs = new Set<string>();
 let counter = 0;
 
 function fail(error: unknown, path: string): void {
-  if (Atomics.load(control, ERROR) !== 0) return; // keep the first failure
+  if (Atomics.compareExchange(control, ERROR, 0, 2) !== 0) return; // keep the first failure
   const code = (error as NodeJS.ErrnoException).code ?? '';
   const { written } = encoder.encodeInto(
     JSON.stringify({ code, path, message: (error as Error).message }),
@@ -45,21 +56,31 @@ function fail(error: unknown, path: string): void {
   Atomics.store(control, ERROR, 1);
 }
 
+/** Writes one slot's block; for a raw leaf, hashes it first and leaves the digest in the slot. */
 function writeSlot(index: number): void {
   const base = CONTROL_BYTES + ERROR_BYTES + index * slotSize;
   const length = view.getUint32(base);
-  const pathLength = view.getUint32(base + 4);
-  const relative = decoder.decode(
-    bytes.subarray(base + SLOT_HEADER, base + SLOT_HEADER + pathLength),
-  );
   const data = bytes.subarray(
     base + SLOT_HEADER + PATH_BYTES,
     base + SLOT_HEADER + PATH_BYTES + length,
   );
-  const slash = relative.lastIndexOf('/');
-  const folder = join(root, relative.slice(0, slash));
-  const file = relative.slice(slash + 1);
-  const tmp = join(folder, `.${file}.${process.pid}.w${counter++}.tmp`);
+  let dir: string;
+  let file: string;
+  if (view.getUint32(base + 8) === 1) {
+    const digest = createHash('sha256').update(data).digest();
+    bytes.set(digest, base + 16);
+    ({ dir, file } = sharding.encode(CID.createV1(RAW, Digest.create(SHA2_256, digest))));
+  } else {
+    const pathLength = view.getUint32(base + 4);
+    const relative = decoder.decode(
+      bytes.subarray(base + SLOT_HEADER, base + SLOT_HEADER + pathLength),
+    );
+    const slash = relative.lastIndexOf('/');
+    dir = relative.slice(0, slash);
+    file = relative.slice(slash + 1);
+  }
+  const folder = join(root, dir);
+  const tmp = join(folder, `.${file}.${process.pid}.w${threadId}.${counter++}.tmp`);
   try {
     if (!dirs.has(folder)) {
       mkdirSync(folder, { recursive: true });
@@ -78,21 +99,25 @@ function writeSlot(index: number): void {
 }
 
 for (;;) {
+  const claim = Atomics.load(control, CLAIM);
   const head = Atomics.load(control, HEAD);
-  const tail = Atomics.load(control, TAIL);
-  if (tail === head) {
+  if (claim >= head) {
     if (Atomics.load(control, STOP) !== 0) break;
     Atomics.wait(control, HEAD, head, 1000);
     continue;
   }
+  if (Atomics.compareExchange(control, CLAIM, claim, claim + 1) !== claim) continue; // the other writer took it
+  const slot = claim % slots;
+  Atomics.store(control, STATE + slot, CLAIMED);
+  const hashed = view.getUint32(CONTROL_BYTES + ERROR_BYTES + slot * slotSize + 8) === 1;
   // after a failure the remaining blocks are dropped: the add that queued them fails anyway
   if (Atomics.load(control, ERROR) === 0) {
     try {
-      writeSlot(tail % slots);
+      writeSlot(slot);
     } catch (error) {
       fail(error, root); // never leave the main thread waiting on a dead writer
     }
   }
-  Atomics.store(control, TAIL, tail + 1);
-  Atomics.notify(control, TAIL);
+  Atomics.store(control, STATE + slot, hashed ? DONE : FREE);
+  Atomics.notify(control, STATE + slot);
 }

@@ -88,20 +88,22 @@ const DISCARD: WritableStorage = { put: (cid: CID) => cid };
 
 /**
  * Imports a byte stream as one UnixFS file, writing every block to `blockstore`, and returns the
- * root CID and the file size.
+ * root CID and the file size. `extra.bufferImporter` may replace how leaves are hashed and
+ * stored (it must give the same CIDs); `extra.blockWriteConcurrency` is the importer's batch of
+ * leaves in flight.
  * @throws whatever the source or the blockstore throws (already tagged by them).
  */
 export async function importBytes(
   source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   shape: DagShape,
   blockstore: WritableStorage = DISCARD,
+  extra: Pick<ImporterOptions, 'bufferImporter' | 'blockWriteConcurrency'> = {},
 ): Promise<{ cid: CID; size: bigint }> {
   let root: { cid: CID; size: bigint } | undefined;
-  for await (const entry of importer(
-    [{ content: source }],
-    blockstore,
-    kuboImporterOptions(shape),
-  )) {
+  for await (const entry of importer([{ content: source }], blockstore, {
+    ...kuboImporterOptions(shape),
+    ...extra,
+  })) {
     root = { cid: entry.cid, size: entry.unixfs?.fileSize() ?? entry.size };
   }
   if (root === undefined) throw new CustosError('Internal', 'the importer returned no root');

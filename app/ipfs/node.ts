@@ -16,7 +16,11 @@ import { FsDatastore } from 'datastore-fs';
 import { createHeliaLight, type Helia } from 'helia';
 import type { Blockstore, Pair } from 'interface-blockstore';
 import { exporter } from 'ipfs-unixfs-exporter';
-import type { CID } from 'multiformats/cid';
+import type { BufferImporter } from 'ipfs-unixfs-importer';
+import { CID } from 'multiformats/cid';
+import * as raw from 'multiformats/codecs/raw';
+import * as Digest from 'multiformats/hashes/digest';
+import { sha256 } from 'multiformats/hashes/sha2';
 import { CustosError, fromFsError, isCustosError } from '../errors/index.ts';
 import { importBytes, readFileChunks } from './cid.ts';
 import { readBlock, walkDag } from './dag.ts';
@@ -27,22 +31,33 @@ export function vaultIpfsFolder(vaultDir: string): string {
   return join(vaultDir, 'ipfs');
 }
 
-// The ring shared with the block-writing thread (block-writer.ts; the constants must match).
-// Control words: HEAD = blocks queued, TAIL = blocks written, STOP = no more blocks, ERROR = the
-// writer failed (its errno code and folder as JSON after the control words). Each slot: data
-// length, path length, the path relative to the blockstore root (≤ 248 bytes), the block.
+// The ring shared with the block-writing threads (block-writer.ts; the constants must match).
+// Control words: HEAD = blocks queued, [1] = blocks taken by a writer, STOP = no more blocks,
+// ERROR = a writer failed (its errno code and folder as JSON after the control words), then one
+// state per slot (FREE → QUEUED by this thread → CLAIMED by a writer → FREE, or DONE for a raw
+// leaf the writer hashed, until this thread has read the digest). Each slot: data length, path
+// length, hash flag, the SHA-256 digest (raw leaves), the path relative to the blockstore root
+// (≤ 248 bytes; empty for raw leaves: the writer derives it), the block.
 const HEAD = 0;
-const TAIL = 1;
 const STOP = 2;
 const ERROR = 3;
-const CONTROL_BYTES = 64;
+const STATE = 16;
+const FREE = 0;
+const QUEUED = 1;
+const DONE = 3;
+const CONTROL_BYTES = 256;
 const ERROR_BYTES = 1024;
-const SLOT_HEADER = 8;
+const SLOT_HEADER = 48;
 const PATH_BYTES = 248;
 /** Room for a 256 KiB leaf plus UnixFS framing (CIDv0 leaves), and for any intermediate node. */
 const SLOT_DATA = 262_144 + 4096;
 const SLOTS = 16;
-/** How long a full ring may stay full before the writer is declared stuck. */
+const SLOT_SIZE = SLOT_HEADER + PATH_BYTES + SLOT_DATA;
+/** Two writers: with the main thread, the hashing and the file writes use both cores. */
+const WRITERS = 2;
+/** Raw leaves read ahead of the tree (the importer's batch): 4 MiB. */
+const LEAVES_IN_FLIGHT = 16;
+/** How long a slot may stay busy before the writers are declared stuck. */
 const STALL_MS = 60_000;
 
 /** `Atomics.waitAsync` (ES2024, in Node 22; the project's TypeScript lib predates it). */
@@ -59,23 +74,26 @@ const waitAsync = (
 ).waitAsync;
 
 interface Ring {
-  readonly worker: Worker;
+  readonly workers: readonly Worker[];
   readonly control: Int32Array;
   readonly bytes: Uint8Array;
   readonly view: DataView;
-  /** Set when the writer thread ended on its own (it should not: it reports failures instead). */
+  /** Set when a writer thread ended on its own (it should not: it reports failures instead). */
   exited: boolean;
 }
+
+const slotBase = (slot: number): number => CONTROL_BYTES + ERROR_BYTES + slot * SLOT_SIZE;
 
 /**
  * blockstore-fs, same on-disk layout (NextToLast sharding, one file per block, written to a temp
  * name then renamed), with writes behind: `put` copies the block into a ring of 16 slots shared
- * with a worker thread, which creates the files on the other core while this thread reads and
- * hashes (bench/ipfs: the file writes were half of an add's time on one thread). `put` returns
- * once the block is queued; `flush()` waits until every queued block is on disk (in the page
- * cache, like blockstore-fs: no fsync) and throws the first write failure. `get`, `has`,
- * `delete`, `getAll` flush first, so a reader never misses a block that was put. Blocks larger
- * than a slot are written directly. Reads, deletes and GC are blockstore-fs's own.
+ * with two worker threads, which create the files while this thread reads and builds the tree
+ * (bench/ipfs: the file writes were half of an add's time on one thread). `putRawLeaf` also
+ * leaves the SHA-256 of a raw leaf to the writers. `put` returns once the block is queued;
+ * `flush()` waits until every queued block is on disk (in the page cache, like blockstore-fs: no
+ * fsync) and throws the first write failure. `get`, `has`, `delete`, `getAll` flush first, so a
+ * reader never misses a block that was put. Blocks larger than a slot are written directly.
+ * Reads, deletes and GC are blockstore-fs's own.
  */
 export class VaultBlockstore extends FsBlockstore {
   readonly #root: string;
@@ -92,37 +110,35 @@ export class VaultBlockstore extends FsBlockstore {
     this.#sharding = sharding;
   }
 
-  #startWriter(): Ring {
-    const sab = new SharedArrayBuffer(
-      CONTROL_BYTES + ERROR_BYTES + SLOTS * (SLOT_HEADER + PATH_BYTES + SLOT_DATA),
-    );
-    const worker = new Worker(new URL('./block-writer.ts', import.meta.url), {
-      // not `--input-type` (a `node -e` parent's), which a worker refuses
-      execArgv: process.execArgv.filter((arg) => !arg.startsWith('--input-type')),
-      workerData: {
-        root: this.#root,
-        sab,
-        slots: SLOTS,
-        slotSize: SLOT_HEADER + PATH_BYTES + SLOT_DATA,
-      },
-    });
-    worker.unref();
-    this.#ring = {
-      worker,
+  #startWriters(): Ring {
+    const sab = new SharedArrayBuffer(CONTROL_BYTES + ERROR_BYTES + SLOTS * SLOT_SIZE);
+    const workers: Worker[] = [];
+    for (let i = 0; i < WRITERS; i++) {
+      const worker = new Worker(new URL('./block-writer.ts', import.meta.url), {
+        // not `--input-type` (a `node -e` parent's), which a worker refuses
+        execArgv: process.execArgv.filter((arg) => !arg.startsWith('--input-type')),
+        workerData: { root: this.#root, sab, slots: SLOTS, slotSize: SLOT_SIZE },
+        // a writer allocates little (a digest, a CID, a path per block): small heaps
+        resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 32 },
+      });
+      worker.unref();
+      workers.push(worker);
+    }
+    const ring: Ring = {
+      workers,
       control: new Int32Array(sab, 0, CONTROL_BYTES / 4),
       bytes: new Uint8Array(sab),
       view: new DataView(sab),
       exited: false,
     };
-    const ring = this.#ring;
-    worker.once('exit', () => (ring.exited = true));
+    for (const worker of workers) worker.once('exit', () => (ring.exited = true));
+    this.#ring = ring;
     return ring;
   }
 
-  /** Throws the writer's first failure (once: the ring is reset for the next add). */
-  #check(): void {
-    const ring = this.#ring;
-    if (ring === undefined || Atomics.load(ring.control, ERROR) === 0) return;
+  /** Throws the writers' first failure (once: the ring is reset for the next add). */
+  #check(ring: Ring): void {
+    if (Atomics.load(ring.control, ERROR) !== 1) return;
     const length = ring.view.getUint32(CONTROL_BYTES);
     const text = new TextDecoder().decode(
       ring.bytes.slice(CONTROL_BYTES + 4, CONTROL_BYTES + 4 + length),
@@ -133,27 +149,41 @@ export class VaultBlockstore extends FsBlockstore {
     throw fromFsError(error, failure.path);
   }
 
-  /**
-   * Waits until at most `inUse` slots are in use: first blocking this thread (the writer frees a
-   * slot within a fraction of a millisecond), then, if it takes longer, without blocking, so that
-   * the writer's exit is noticed.
-   */
-  async #waitFor(ring: Ring, inUse: number): Promise<void> {
+  /** Waits (without blocking this thread) while `slot`'s state is `state`. */
+  async #waitWhile(ring: Ring, slot: number, state: number, deadline: number): Promise<void> {
+    if (ring.exited) {
+      this.#ring = undefined; // the next put starts new writers
+      throw new CustosError('StorageUnavailable', `the block writer of ${this.#root} stopped`);
+    }
+    if (performance.now() > deadline)
+      throw new CustosError('StorageUnavailable', `the block writer of ${this.#root} is stuck`);
+    const { async, value } = waitAsync(ring.control, STATE + slot, state, 100);
+    if (async) await value;
+  }
+
+  /** Queues a block in the next slot (waiting for it to be free); returns the slot. */
+  async #enqueue(block: Uint8Array, path: Uint8Array | undefined): Promise<number> {
+    const ring = this.#ring ?? this.#startWriters();
+    this.#check(ring);
     const deadline = performance.now() + STALL_MS;
-    let tail = Atomics.load(ring.control, TAIL);
-    if (Atomics.load(ring.control, HEAD) - tail <= inUse) return;
-    Atomics.wait(ring.control, TAIL, tail, 50);
+    // several puts may be waiting: each claims its slot only once it sees it free, synchronously
     for (;;) {
-      tail = Atomics.load(ring.control, TAIL);
-      if (Atomics.load(ring.control, HEAD) - tail <= inUse) return;
-      if (ring.exited) {
-        this.#ring = undefined; // the next put starts a new writer
-        throw new CustosError('StorageUnavailable', `the block writer of ${this.#root} stopped`);
+      const head = Atomics.load(ring.control, HEAD);
+      const slot = head % SLOTS;
+      const state = Atomics.load(ring.control, STATE + slot);
+      if (state === FREE) {
+        const base = slotBase(slot);
+        ring.view.setUint32(base, block.length);
+        ring.view.setUint32(base + 4, path?.length ?? 0);
+        ring.view.setUint32(base + 8, path === undefined ? 1 : 0);
+        if (path !== undefined) ring.bytes.set(path, base + SLOT_HEADER);
+        ring.bytes.set(block, base + SLOT_HEADER + PATH_BYTES);
+        Atomics.store(ring.control, STATE + slot, QUEUED);
+        Atomics.store(ring.control, HEAD, head + 1);
+        Atomics.notify(ring.control, HEAD);
+        return slot;
       }
-      if (performance.now() > deadline)
-        throw new CustosError('StorageUnavailable', `the block writer of ${this.#root} is stuck`);
-      const { async, value } = waitAsync(ring.control, TAIL, tail, 100);
-      if (async) await value;
+      await this.#waitWhile(ring, slot, state, deadline);
     }
   }
 
@@ -161,9 +191,43 @@ export class VaultBlockstore extends FsBlockstore {
   async flush(): Promise<void> {
     const ring = this.#ring;
     if (ring === undefined) return;
-    await this.#waitFor(ring, 0);
-    this.#check();
+    const deadline = performance.now() + STALL_MS;
+    for (let slot = 0; slot < SLOTS; slot++) {
+      for (;;) {
+        const state = Atomics.load(ring.control, STATE + slot);
+        if (state === FREE || state === DONE) break;
+        await this.#waitWhile(ring, slot, state, deadline);
+      }
+    }
+    this.#check(ring);
   }
+
+  /**
+   * Stores a raw leaf (CIDv1, codec raw, SHA-256), hashed by a writer thread; returns its CID —
+   * the same as `CID.createV1(raw.code, await sha256.digest(block))`.
+   */
+  async putRawLeaf(block: Uint8Array): Promise<CID> {
+    if (block.length > SLOT_DATA) {
+      const cid = CID.createV1(raw.code, await sha256.digest(block));
+      return this.put(cid, block);
+    }
+    const slot = await this.#enqueue(block, undefined);
+    const ring = this.#ring;
+    if (ring === undefined) throw new CustosError('StorageUnavailable', 'the block writer stopped');
+    const deadline = performance.now() + STALL_MS;
+    for (;;) {
+      const state = Atomics.load(ring.control, STATE + slot);
+      if (state === DONE) break;
+      await this.#waitWhile(ring, slot, state, deadline);
+    }
+    const base = slotBase(slot);
+    const digest = ring.bytes.slice(base + 16, base + 48);
+    Atomics.store(ring.control, STATE + slot, FREE);
+    Atomics.notify(ring.control, STATE + slot);
+    this.#check(ring);
+    return CID.createV1(raw.code, Digest.create(sha256.code, digest));
+  }
+
   override async put(
     key: CID,
     val: Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>,
@@ -172,24 +236,10 @@ export class VaultBlockstore extends FsBlockstore {
     if (!(val instanceof Uint8Array)) return super.put(key, val, options);
     options?.signal?.throwIfAborted();
     const { dir, file } = this.#sharding.encode(key);
-    const relative = `${dir}/${file}`;
-    const path = this.#encoder.encode(relative);
+    const path = this.#encoder.encode(`${dir}/${file}`);
     if (val.length <= SLOT_DATA && path.length <= PATH_BYTES) {
-      const ring = this.#ring ?? this.#startWriter();
-      this.#check();
-      // several puts may be waiting for room: each claims its slot only once it sees one free
-      while (Atomics.load(ring.control, HEAD) - Atomics.load(ring.control, TAIL) >= SLOTS)
-        await this.#waitFor(ring, SLOTS - 1);
-      const head = Atomics.load(ring.control, HEAD);
-      const base =
-        CONTROL_BYTES + ERROR_BYTES + (head % SLOTS) * (SLOT_HEADER + PATH_BYTES + SLOT_DATA);
-      ring.view.setUint32(base, val.length);
-      ring.view.setUint32(base + 4, path.length);
-      ring.bytes.set(path, base + SLOT_HEADER);
-      ring.bytes.set(val, base + SLOT_HEADER + PATH_BYTES);
-      Atomics.store(ring.control, HEAD, head + 1);
-      Atomics.notify(ring.control, HEAD);
-      return Promise.resolve(key);
+      await this.#enqueue(val, path);
+      return key;
     }
     const folder = join(this.#root, dir);
     const tmp = join(folder, `.${file}.${process.pid}.${this.#counter++}.tmp`);
@@ -208,7 +258,7 @@ export class VaultBlockstore extends FsBlockstore {
       }
       throw fromFsError(error, folder);
     }
-    return Promise.resolve(key);
+    return key;
   }
 
   override async *get(key: CID, options?: { signal?: AbortSignal }): AsyncGenerator<Uint8Array> {
@@ -240,7 +290,7 @@ export class VaultBlockstore extends FsBlockstore {
         Atomics.store(ring.control, STOP, 1);
         Atomics.notify(ring.control, HEAD);
         this.#ring = undefined;
-        await ring.worker.terminate();
+        await Promise.all(ring.workers.map((worker) => worker.terminate()));
       }
     }
     await super.close();
@@ -361,7 +411,27 @@ export class HeliaDatasetStore implements DatasetStore {
     // Blocks go straight to the filesystem blockstore (bitswap serves them from there); the add
     // returns only once every block is written.
     try {
-      return await importBytes(counted, { cidVersion: options.cidVersion ?? 1 }, this.#blocks);
+      const cidVersion = options.cidVersion ?? 1;
+      // CIDv1 leaves are raw blocks: the writer threads hash them (CIDv0 leaves are UnixFS nodes,
+      // hashed here by the importer).
+      const blocks = this.#blocks;
+      // The importer takes its leaves in batches (reads a batch, runs it, waits for all of it):
+      // each leaf starts as soon as it is read, so reading and hashing overlap.
+      const bufferImporter: BufferImporter = async function* (file) {
+        for await (const block of file.content) {
+          const leaf = blocks
+            .putRawLeaf(block)
+            .then((cid) => ({ cid, size: BigInt(block.length), block }));
+          leaf.catch(() => undefined); // handled when the importer awaits it
+          yield () => leaf;
+        }
+      };
+      return await importBytes(
+        counted,
+        { cidVersion },
+        blocks,
+        cidVersion === 1 ? { bufferImporter, blockWriteConcurrency: LEAVES_IN_FLIGHT } : {},
+      );
     } finally {
       await this.#blocks.flush();
     }
