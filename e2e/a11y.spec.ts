@@ -66,7 +66,10 @@ for (const theme of ['light', 'dark'] as const) {
     await expect(page.getByTestId('settings-device')).toContainText('not offered in this window');
     await expect(page.getByTestId('coming-More settings')).toBeVisible();
     expect(await seriousViolations(page), 'Settings').toEqual([]);
-    for (const screen of ['Audit', 'Compliance', 'Address book']) {
+    await page.getByRole('button', { name: 'Audit', exact: true }).click();
+    await expect(page.getByTestId('audit')).toBeVisible();
+    expect(await seriousViolations(page), 'Audit').toEqual([]);
+    for (const screen of ['Compliance', 'Address book']) {
       await page.getByRole('button', { name: screen, exact: true }).click();
       await expect(page.getByTestId(`coming-${screen}`)).toBeVisible();
       expect(await seriousViolations(page), screen).toEqual([]);

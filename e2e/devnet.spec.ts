@@ -6,6 +6,11 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
+import { Wallet } from 'ethers';
+import { DEVNET_KEYS } from '../app/chain/index.ts';
+import { sodium } from '../app/crypto/index.ts';
+import { writeSyntheticFile } from '../app/synthetic/index.ts';
+import { runSimulatedEnclave } from '../enclave-bridge/simulator/index.ts';
 import { expect, shot, test, type Custos } from './fixtures.ts';
 
 test.use({ devnet: true });
@@ -19,11 +24,12 @@ const CSV = [
 ].join('\n');
 
 /** A vault with one imported dataset, created through the API (the first-run UI has its own test). */
-async function vaultWithDataset(custos: Custos): Promise<string> {
+async function vaultWithDataset(custos: Custos, patients?: number): Promise<string> {
   const h = custos.service.handlers;
   await h.createVault({ passphrase: 'granite orchid lantern seventy' });
-  const path = join(custos.dir, 'cardiology.csv');
-  await writeFile(path, CSV);
+  const path = join(custos.dir, patients ? 'patients.ndjson' : 'cardiology.csv');
+  if (patients) await writeSyntheticFile(path, 'fhir-ndjson', patients);
+  else await writeFile(path, CSV);
   const { jobId } = await h.startImport({
     path,
     name: 'Cardiology cohort 2024',
@@ -55,8 +61,8 @@ function autoApprove(custos: Custos): () => void {
 }
 
 /** A dataset published and registered through the API (the UI path has its own test). */
-async function publishedDataset(custos: Custos): Promise<string> {
-  const id = await vaultWithDataset(custos);
+async function publishedDataset(custos: Custos, patients?: number): Promise<string> {
+  const id = await vaultWithDataset(custos, patients);
   for (;;) {
     const s = await custos.service.handlers.getStatus({});
     if (s.network.state === 'connected') break;
@@ -255,4 +261,73 @@ test('grant wizard → device confirmation → grants list; revoke one; revoke a
   await expect(page.getByTestId('revoke-all-done')).toHaveText('1 grant revoked.');
   await expect(page.locator('[data-testid="grant-row"][data-state="revoked"]')).toHaveCount(2);
   await shot(page, '36-grants-revoked');
+});
+
+test('audit: a simulated enclave run appears with a SIMULATED badge and its evidence; after revoke a run is refused and shown', async ({
+  page,
+  custos,
+}) => {
+  const datasetId = await publishedDataset(custos, 200);
+  const env = custos.network?.sessions[0]?.env;
+  if (!env) throw new Error('the devnet did not start');
+  const lab = new Wallet(DEVNET_KEYS.relayer).address;
+  const off = autoApprove(custos);
+  const grant = await custos.service.handlers.createGrant({
+    datasetId,
+    grantee: { address: lab, name: 'Cardiology Research Lab' },
+    apps: ['cohort-stats'],
+    notBefore: new Date(Date.now() - 60_000).toISOString(),
+    notAfter: new Date(Date.now() + 30 * 86400_000).toISOString(),
+    maxRuns: 2,
+    purpose: 'Cardiology outcomes research',
+    legalBasis: 'GDPR art. 9(2)(j)',
+  });
+  off();
+  const consumer = (await sodium()).boxKeypair();
+  const runOptions = {
+    app: 'cohort-stats',
+    grantId: grant.grantId,
+    params: {},
+    consumerPublicKey: consumer.publicKey,
+    keyReleaseUrl: env.keyRelease.url,
+    ipfs: env.descriptor.ipfs,
+    simulationKey: env.simulationKey,
+    relayer: env.relayer,
+  };
+  const run = await runSimulatedEnclave(runOptions);
+
+  await page.goto(custos.host.url);
+  await expect(page.getByTestId('network-status')).toContainText('connected', { timeout: 30_000 });
+  await page.getByRole('button', { name: 'Audit', exact: true }).click();
+  const table = page.getByTestId('audit-table');
+  await expect(table).toContainText('Enclave run opened');
+  await expect(table).toContainText('Key released to an enclave');
+  await expect(table).toContainText('Cardiology Research Lab');
+  await expect(table).toContainText('Cohort statistics');
+  await expect(page.getByTestId('tee-simulated').first()).toHaveText('⚠ SIMULATED');
+  await shot(page, '40-audit');
+
+  // Filter by event kind; the side panel shows the closed run's evidence (its result hash).
+  await page.getByTestId('filter-kind').selectOption('run-closed');
+  await expect(page.getByTestId('audit-row')).toHaveCount(1);
+  await page.getByTestId('audit-open').first().click();
+  const evidence = page.getByTestId('evidence');
+  await expect(evidence).toContainText('Enclave run closed');
+  await expect(evidence).toContainText('Result hash');
+  await expect(evidence).toContainText(run.resultHash.slice(0, 18));
+  await shot(page, '41-audit-evidence');
+  await page.getByTestId('filter-kind').selectOption('');
+  await page.getByTestId('filter-anomalies').check();
+  await expect(page.getByTestId('audit-count')).toContainText('0 of');
+  await page.getByTestId('filter-anomalies').uncheck();
+
+  // Revoke; a new run is refused, and the refusal is in the audit.
+  const off2 = autoApprove(custos);
+  await custos.service.handlers.revokeGrant({ grantId: grant.grantId });
+  off2();
+  await expect(runSimulatedEnclave(runOptions)).rejects.toMatchObject({ tag: 'GrantRevoked' });
+  await page.getByRole('button', { name: 'Refresh' }).click();
+  await expect(table).toContainText('Grant revoked');
+  await page.getByTestId('theme').selectOption('dark');
+  await shot(page, '42-audit-after-revoke-dark');
 });

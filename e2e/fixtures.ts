@@ -18,6 +18,8 @@ export interface Custos {
   readonly service: CustosService;
   /** A scratch folder for input files. */
   readonly dir: string;
+  /** The devnet profile, when the test asked for it (`test.use({ devnet: true })`). */
+  readonly network: ReturnType<typeof devnetBackend> | undefined;
 }
 
 export const test = base.extend<{ custos: Custos; devnet: boolean }>({
@@ -38,7 +40,7 @@ export const test = base.extend<{ custos: Custos; devnet: boolean }>({
       events: service,
       rendererDir: join(ROOT, 'out', 'renderer'),
     });
-    await use({ host, service, dir });
+    await use({ host, service, dir, network });
     await host.close();
     await service.close();
     await rm(dir, { recursive: true, force: true });

@@ -96,7 +96,9 @@ test('first run: create a vault, keep the recovery kit, import a CSV, see it in 
     'aria-selected',
     'true',
   );
-  await expect(detail.getByRole('tabpanel')).toContainText('Publish and register the dataset first');
+  await expect(detail.getByRole('tabpanel')).toContainText(
+    'Publish and register the dataset first',
+  );
   await detail.getByRole('button', { name: '← All datasets' }).click();
   await expect(row).toHaveCount(1);
 
@@ -104,8 +106,8 @@ test('first run: create a vault, keep the recovery kit, import a CSV, see it in 
   await page.getByTestId('theme').selectOption('dark');
   await shot(page, '07-datasets-dark');
   await page.getByRole('button', { name: 'Audit' }).click();
-  await expect(page.getByTestId('coming-Audit')).toContainText('Coming with the audit layer');
-  await shot(page, '08-audit-coming-dark');
+  await expect(page.getByTestId('audit')).toContainText('the audit is read from it');
+  await shot(page, '08-audit-no-network-dark');
 
   // The dataset is really in the vault: listed by the core.
   const listed = await custos.service.handlers.listDatasets({});

@@ -125,6 +125,8 @@ export function devnetBackend(options: {
         relayer: env.relayer,
         store: env.store,
         operator: DEVNET_OPERATOR,
+        journalPath: env.journalPath,
+        evidenceDir: join(env.dir, 'evidence'),
         env,
         close: () => env.close(),
       };

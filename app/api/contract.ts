@@ -219,6 +219,46 @@ export const GrantRequest = z
   })
   .strict();
 
+const hexOrNull = text(132).nullable();
+
+/** One line of the audit timeline (app/audit), in the steward's words with its evidence. */
+export const AuditEntry = z.object({
+  id: text(200),
+  datasetId,
+  datasetName: text(200),
+  kind: text(40),
+  source: z.enum(['chain', 'journal']),
+  what: text(1000),
+  /** Block time for chain events, the journal's wall time for key releases. */
+  time: isoTime.nullable(),
+  who: text(60).nullable(),
+  grantId: hexOrNull,
+  granteeName: text(200).nullable(),
+  runId: hexOrNull,
+  appName: text(200).nullable(),
+  measurement: hexOrNull,
+  teeType: z.enum(['sgx', 'tdx', 'simulated']).nullable(),
+  simulated: z.boolean(),
+  resultHash: hexOrNull,
+  txHash: hexOrNull,
+  blockNumber: z.number().int().nullable(),
+  evidence: z.object({
+    blockHash: hexOrNull,
+    logIndex: z.number().int().nullable(),
+    journalSeq: z.number().int().nullable(),
+    journalHash: hexOrNull,
+    evidenceHash: hexOrNull,
+  }),
+  anomalies: z.array(text(60)).max(20),
+});
+
+export const AuditAnomaly = z.object({
+  kind: text(60),
+  message: text(1000),
+  datasetName: text(200),
+  entryIds: z.array(text(200)).max(1000),
+});
+
 const Empty = z.object({}).strict();
 /** The output of a method that only acts. */
 const Done = z.object({});
@@ -294,6 +334,20 @@ export const METHODS = {
     input: z.object({ datasetId, confirmName: text(200) }).strict(),
     output: z.object({ revoked: z.number().int().nonnegative(), txHash: text(66) }),
   },
+  /**
+   * The audit timeline of every registered dataset (or one): chain events and key-release journal
+   * entries, with anomalies. Read from the chain each time.
+   */
+  getAudit: {
+    input: z.object({ datasetId: datasetId.optional() }).strict(),
+    output: z.object({
+      entries: z.array(AuditEntry),
+      anomalies: z.array(AuditAnomaly),
+      /** Whether the key-release journal was read (else journal checks were not made). */
+      journalRead: z.boolean(),
+      checkedAt: isoTime,
+    }),
+  },
   /** Devnet only: presses approve or reject on the emulated Ledger (status.device.canAnswer). */
   answerEmulatedDevice: {
     input: z.object({ answer: z.enum(['approve', 'reject']) }).strict(),
@@ -325,6 +379,8 @@ export type ImportStage = z.output<typeof ImportStage>;
 export type VaultState = z.output<typeof VaultState>;
 export type DeviceStatus = z.output<typeof DeviceStatus>;
 export type EnclaveApp = z.output<typeof EnclaveApp>;
+export type AuditEntry = z.output<typeof AuditEntry>;
+export type AuditAnomaly = z.output<typeof AuditAnomaly>;
 export type Contact = z.output<typeof Contact>;
 export type Grant = z.output<typeof Grant>;
 export type GrantState = z.output<typeof GrantState>;

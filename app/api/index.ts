@@ -1,5 +1,7 @@
 export {
   AppStatus,
+  AuditAnomaly,
+  AuditEntry,
   Contact,
   Dataset,
   EnclaveApp,

@@ -28,6 +28,7 @@ export const METHOD_LIST = [
   'createGrant',
   'revokeGrant',
   'revokeAllGrants',
+  'getAudit',
   'answerEmulatedDevice',
 ] as const satisfies readonly MethodName[];
 

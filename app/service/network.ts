@@ -3,7 +3,7 @@
  * import enclave-bridge/ (lint), and the host composes the devnet environment (chain + IPFS +
  * key-release service) around the unlocked vault. The service only uses app/ types here.
  */
-import type { Provider } from 'ethers';
+import type { JsonRpcProvider } from 'ethers';
 import type { DisplayedField, EnclaveApp } from '../api/index.ts';
 import type { RegistryClient, TypedDataSigner } from '../chain/index.ts';
 import type { DatasetStore } from '../ipfs/index.ts';
@@ -18,7 +18,10 @@ export interface NetworkSession {
   readonly rpcUrl: string;
   readonly registry: string;
   readonly startBlock: number;
-  readonly provider: Provider;
+  readonly provider: JsonRpcProvider;
+  /** The key-release journal and its evidence folder, when this network runs one (devnet). */
+  readonly journalPath: string | null;
+  readonly evidenceDir: string | null;
   /** Sends owner-signed messages (the owner needs no gas). */
   readonly relayer: RegistryClient;
   /** The vault's IPFS node. */

@@ -31,6 +31,7 @@ import { checkSource, formatOf, previewSource } from './import-file.ts';
 import type { RememberStore } from './remember.ts';
 import type { NetworkBackend, NetworkSession } from './network.ts';
 import { getAddress } from 'ethers';
+import { auditDataset } from '../audit/index.ts';
 import {
   grantState,
   readContacts,
@@ -187,6 +188,7 @@ export class CustosService {
       createGrant: (input) => this.#createGrant(input),
       revokeGrant: ({ grantId }) => this.#revokeGrant(grantId),
       revokeAllGrants: ({ datasetId, confirmName }) => this.#revokeAll(datasetId, confirmName),
+      getAudit: ({ datasetId }) => this.#audit(datasetId ?? null),
       answerEmulatedDevice: ({ answer }) => {
         const signer = this.#options.network?.signer;
         if (!signer?.answer)
@@ -499,6 +501,82 @@ export class CustosService {
       all.map((x) => (ids.has(x.grantId) ? { ...x, revokedTxHash: done.tx.hash } : x)),
     );
     return { revoked: live.length, txHash: done.tx.hash };
+  }
+
+  async #audit(only: string | null) {
+    this.#unlocked();
+    const session = await this.#connected();
+    const all = (await readDatasetsIndex(this.#dir)).map((d) => this.#view(d));
+    const datasets = all.filter((d) => d.chain.registered && (only === null || d.id === only));
+    if (only !== null && datasets.length === 0) await this.#registered(only);
+    const grants = await readGrants(this.#dir);
+    const granteeOf = new Map(grants.map((g) => [g.grantId.toLowerCase(), g.grantee.name]));
+    const apps = (await this.#options.network?.enclaveApps()) ?? [];
+    const appOf = new Map(apps.map((a) => [a.measurement.toLowerCase(), a.title]));
+    const source = {
+      provider: session.provider,
+      chainId: session.chainId,
+      registry: session.registry,
+      startBlock: session.startBlock,
+    };
+    const entries = [];
+    const anomalies = [];
+    let journalRead = false;
+    for (const d of datasets) {
+      const timeline = await auditDataset(source, d.chain.onChainId ?? '', {
+        ...(session.journalPath ? { journalPath: session.journalPath } : {}),
+        devnet: this.#options.network?.simulated ?? false,
+      });
+      journalRead ||= timeline.journalRead;
+      for (const e of timeline.entries) {
+        const grantId = e.grantId?.toLowerCase() ?? null;
+        const measurement = e.measurement?.toLowerCase() ?? null;
+        entries.push({
+          id: `${d.id}:${e.id}`,
+          datasetId: d.id,
+          datasetName: d.name,
+          kind: e.kind,
+          source: e.source,
+          what: e.what.slice(0, 1000),
+          time: e.blockTime ?? e.wallTime,
+          who: e.who,
+          grantId,
+          granteeName: grantId ? (granteeOf.get(grantId) ?? null) : null,
+          runId: e.runId,
+          appName: measurement ? (appOf.get(measurement) ?? null) : null,
+          measurement,
+          teeType: e.teeType,
+          simulated: e.simulated,
+          resultHash: e.evidence.resultHash,
+          txHash: e.evidence.txHash,
+          blockNumber: e.blockNumber,
+          evidence: {
+            blockHash: e.evidence.blockHash,
+            logIndex: e.evidence.logIndex,
+            journalSeq: e.evidence.journalSeq,
+            journalHash: e.evidence.journalHash,
+            evidenceHash: e.evidence.evidenceHash,
+          },
+          anomalies: [...e.anomalies],
+        });
+      }
+      for (const a of timeline.anomalies)
+        anomalies.push({
+          kind: a.kind,
+          message: a.message.slice(0, 1000),
+          datasetName: d.name,
+          entryIds: a.entryIds.map((id) => `${d.id}:${id}`),
+        });
+    }
+    // Newest first; within a second, by block and log index (then journal order).
+    entries.sort(
+      (a, b) =>
+        (b.time ?? '').slice(0, 19).localeCompare((a.time ?? '').slice(0, 19)) ||
+        (b.blockNumber ?? -1) - (a.blockNumber ?? -1) ||
+        (b.evidence.logIndex ?? -1) - (a.evidence.logIndex ?? -1) ||
+        (b.evidence.journalSeq ?? -1) - (a.evidence.journalSeq ?? -1),
+    );
+    return { entries, anomalies, journalRead, checkedAt: new Date().toISOString() };
   }
 
   async #updateGrants(change: (all: StoredGrant[]) => StoredGrant[]): Promise<void> {

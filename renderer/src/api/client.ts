@@ -53,6 +53,7 @@ const METHOD_NAMES = {
   createGrant: true,
   revokeGrant: true,
   revokeAllGrants: true,
+  getAudit: true,
   answerEmulatedDevice: true,
 } as const satisfies Record<MethodName, true>;
 

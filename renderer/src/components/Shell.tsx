@@ -1,6 +1,7 @@
 import { useQueryClient } from '@tanstack/react-query';
 import type { AppStatus } from '../../../app/api/index.ts';
 import { useApi } from '../api/context.tsx';
+import { Audit } from '../screens/Audit.tsx';
 import { ComingSoon } from '../screens/ComingSoon.tsx';
 import { DatasetDetail } from '../screens/DatasetDetail.tsx';
 import { Datasets } from '../screens/Datasets.tsx';
@@ -95,14 +96,7 @@ export function Shell({
           {screen === 'import' ? (
             <Import onDone={() => onNavigate('datasets')} onOpen={onOpenDataset} />
           ) : null}
-          {screen === 'audit' ? (
-            <ComingSoon
-              title="Audit"
-              arrives="with the audit layer"
-              what="Every grant, revocation and enclave run on your datasets will be listed here, with filters, a runs-per-day chart and the full evidence of each event, checked against the chain."
-              meanwhile="Nothing has been shared yet: imported datasets stay encrypted on this computer."
-            />
-          ) : null}
+          {screen === 'audit' ? <Audit status={status} /> : null}
           {screen === 'compliance' ? (
             <ComingSoon
               title="Compliance"

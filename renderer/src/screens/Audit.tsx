@@ -1,0 +1,341 @@
+import { useQuery } from '@tanstack/react-query';
+import { flexRender, tableFeatures, useTable, type ColumnDef } from '@tanstack/react-table';
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { useMemo, useRef, useState } from 'react';
+import type { AppStatus, AuditEntry } from '../../../app/api/index.ts';
+import { useApi } from '../api/context.tsx';
+import { CopyValue } from '../components/CopyValue.tsx';
+import { ErrorNote } from '../components/ErrorNote.tsx';
+import { formatLocal, formatRelative } from '../components/format.ts';
+
+/** Timeline kinds (app/audit) in the steward's words. */
+export const KIND_TEXT: Record<string, string> = {
+  'dataset-registered': 'Dataset registered',
+  'ownership-transferred': 'Ownership transferred',
+  'operator-set': 'Key-release service named',
+  frozen: 'Dataset frozen',
+  unfrozen: 'Dataset unfrozen',
+  'grant-created': 'Access granted',
+  'grant-revoked': 'Grant revoked',
+  'all-grants-revoked': 'All grants revoked',
+  'run-opened': 'Enclave run opened',
+  'run-closed': 'Enclave run closed',
+  'key-released': 'Key released to an enclave',
+  'key-refused': 'Key refused',
+};
+
+const kindText = (k: string): string => KIND_TEXT[k] ?? k;
+
+/** The TEE badge: the type in words; SIMULATED says so in text, not only in colour. */
+export function TeeBadge({ e }: { e: Pick<AuditEntry, 'teeType' | 'simulated'> }) {
+  if (e.simulated)
+    return (
+      <span className="badge badge-simulated" data-testid="tee-simulated">
+        ⚠ SIMULATED
+      </span>
+    );
+  if (e.teeType === null) return <span className="muted">—</span>;
+  return <span className="badge">{e.teeType.toUpperCase()}</span>;
+}
+
+const short = (v: string | null, n = 10): string => (v ? `${v.slice(0, n)}…` : '—');
+
+const features = tableFeatures({});
+const ROW_HEIGHT = 44;
+
+function Evidence({ e, onClose }: { e: AuditEntry; onClose: () => void }) {
+  const rows: [string, string | number | null][] = [
+    ['Transaction', e.txHash],
+    ['Block', e.blockNumber],
+    ['Block hash', e.evidence.blockHash],
+    ['Log index', e.evidence.logIndex],
+    ['Journal entry', e.evidence.journalSeq],
+    ['Journal entry hash', e.evidence.journalHash],
+    ['Attestation evidence hash', e.evidence.evidenceHash],
+    ['Result hash', e.resultHash],
+    ['Grant', e.grantId],
+    ['Run', e.runId],
+    ['Measurement', e.measurement],
+    ['Account', e.who],
+  ];
+  return (
+    <aside className="side-panel" aria-labelledby="evidence-title" data-testid="evidence">
+      <div className="side-head">
+        <h2 id="evidence-title">{kindText(e.kind)}</h2>
+        <button type="button" className="button button-quiet" onClick={onClose}>
+          Close
+        </button>
+      </div>
+      <p>{e.what}</p>
+      <p className="muted">
+        {e.time ? `${formatLocal(e.time)} (${formatRelative(e.time)})` : 'time unknown'} —{' '}
+        {e.source === 'chain' ? 'recorded on the network' : 'from the key-release journal'}
+      </p>
+      <p>
+        Dataset: <strong>{e.datasetName}</strong>
+        {e.granteeName ? (
+          <>
+            {' '}
+            · Grantee: <strong>{e.granteeName}</strong>
+          </>
+        ) : null}
+        {e.appName ? (
+          <>
+            {' '}
+            · App: <strong>{e.appName}</strong>
+          </>
+        ) : null}{' '}
+        · TEE: <TeeBadge e={e} />
+      </p>
+      {e.simulated ? (
+        <p className="note" role="note">
+          This evidence comes from the development network’s simulated enclave: it proves the flow,
+          not real hardware isolation.
+        </p>
+      ) : null}
+      {e.anomalies.length > 0 ? (
+        <p className="note note-error" data-testid="evidence-anomalies">
+          ⚠ Anomaly: {e.anomalies.join(', ')}
+        </p>
+      ) : null}
+      <dl className="evidence-list">
+        {rows
+          .filter(([, v]) => v !== null)
+          .map(([k, v]) => (
+            <div key={k}>
+              <dt>{k}</dt>
+              <dd>
+                {typeof v === 'string' && v.startsWith('0x') ? (
+                  <CopyValue value={v} label={k} short={12} />
+                ) : (
+                  String(v)
+                )}
+              </dd>
+            </div>
+          ))}
+      </dl>
+    </aside>
+  );
+}
+
+/**
+ * Audit: every event on the steward's datasets (chain + key-release journal), newest first, in a
+ * virtualized table (TanStack Table + Virtual), with filters and a side panel of evidence.
+ */
+export function Audit({ status }: { status: AppStatus }) {
+  const api = useApi();
+  const connected = status.network.state === 'connected';
+  const audit = useQuery({
+    queryKey: ['audit'],
+    queryFn: () => api.getAudit({}),
+    enabled: connected,
+  });
+  const [kind, setKind] = useState('');
+  const [anomaliesOnly, setAnomaliesOnly] = useState(false);
+  const [selected, setSelected] = useState<string | null>(null);
+  const all = audit.data?.entries;
+  const data = useMemo(
+    () =>
+      (all ?? []).filter(
+        (e) => (kind === '' || e.kind === kind) && (!anomaliesOnly || e.anomalies.length > 0),
+      ),
+    [all, kind, anomaliesOnly],
+  );
+  const columns = useMemo<ColumnDef<typeof features, AuditEntry>[]>(
+    () => [
+      {
+        id: 'time',
+        header: 'Time',
+        accessorFn: (e) => e.time ?? '',
+        cell: (info) => {
+          const e = info.row.original;
+          return (
+            <button
+              type="button"
+              className="button-link row-open"
+              onClick={() => setSelected(e.id)}
+              title={e.time ? formatLocal(e.time) : undefined}
+              data-testid="audit-open"
+            >
+              {e.time ? formatRelative(e.time) : '—'}
+            </button>
+          );
+        },
+      },
+      {
+        id: 'event',
+        header: 'Event',
+        accessorFn: (e) => kindText(e.kind),
+        cell: (info) => (
+          <>
+            {info.row.original.anomalies.length > 0 ? (
+              <span className="badge badge-anomaly">⚠ Anomaly</span>
+            ) : null}{' '}
+            {kindText(info.row.original.kind)}
+          </>
+        ),
+      },
+      { id: 'dataset', header: 'Dataset', accessorFn: (e) => e.datasetName },
+      { id: 'grantee', header: 'Grantee', accessorFn: (e) => e.granteeName ?? '—' },
+      { id: 'app', header: 'App', accessorFn: (e) => e.appName ?? '—' },
+      {
+        id: 'tee',
+        header: 'TEE',
+        accessorFn: (e) => e.teeType ?? '',
+        cell: (info) => <TeeBadge e={info.row.original} />,
+      },
+      {
+        id: 'result',
+        header: 'Result hash',
+        accessorFn: (e) => short(e.resultHash),
+        cell: (info) => <span className="mono">{String(info.getValue())}</span>,
+      },
+      {
+        id: 'tx',
+        header: 'Tx',
+        accessorFn: (e) => short(e.txHash),
+        cell: (info) => <span className="mono">{String(info.getValue())}</span>,
+      },
+    ],
+    [],
+  );
+  const table = useTable({ features, rowModels: {}, columns, data });
+  const rows = table.getRowModel().rows;
+  const scroller = useRef<HTMLDivElement>(null);
+  const virtualizer = useVirtualizer({
+    count: rows.length,
+    getScrollElement: () => scroller.current,
+    estimateSize: () => ROW_HEIGHT,
+    overscan: 10,
+  });
+  const chosen = all?.find((e) => e.id === selected) ?? null;
+  const kinds = useMemo(() => [...new Set((all ?? []).map((e) => e.kind))].sort(), [all]);
+
+  return (
+    <section className="screen" aria-labelledby="screen-title" data-testid="audit">
+      <h1 id="screen-title">Audit</h1>
+      <p className="lead">
+        Everything that happened to your datasets: grants, revocations, enclave runs and key
+        releases, read from the network and the key-release journal.
+      </p>
+      {!connected ? (
+        <p className="muted">The network is not running: the audit is read from it.</p>
+      ) : null}
+      <ErrorNote error={audit.error} title="The audit could not be read" />
+      {audit.data ? (
+        <>
+          <div className="filters" role="group" aria-label="Filters">
+            <label>
+              Event{' '}
+              <select
+                value={kind}
+                onChange={(e) => setKind(e.target.value)}
+                data-testid="filter-kind"
+              >
+                <option value="">All events</option>
+                {kinds.map((k) => (
+                  <option key={k} value={k}>
+                    {kindText(k)}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <label>
+              <input
+                type="checkbox"
+                checked={anomaliesOnly}
+                onChange={(e) => setAnomaliesOnly(e.target.checked)}
+                data-testid="filter-anomalies"
+              />{' '}
+              Anomalies only ({audit.data.anomalies.length})
+            </label>
+            <button
+              type="button"
+              className="button button-quiet"
+              onClick={() => void audit.refetch()}
+            >
+              Refresh
+            </button>
+            <span className="muted" data-testid="audit-count">
+              {data.length} of {audit.data.entries.length} events
+            </span>
+          </div>
+          {audit.data.entries.length === 0 ? (
+            <p className="empty empty-inline" data-testid="audit-empty">
+              Nothing yet. Publish a dataset and grant access: every grant, run and key release will
+              appear here.
+            </p>
+          ) : (
+            <div className="audit-layout">
+              <div
+                className="vtable"
+                role="table"
+                aria-label="Audit events"
+                aria-rowcount={rows.length + 1}
+                data-testid="audit-table"
+              >
+                <div role="rowgroup" className="vtable-head">
+                  {table.getHeaderGroups().map((group) => (
+                    <div role="row" key={group.id} className="vtable-row" aria-rowindex={1}>
+                      {group.headers.map((h) => (
+                        <div role="columnheader" key={h.id} className={`vcell vcell-${h.id}`}>
+                          {flexRender(h.column.columnDef.header, h.getContext())}
+                        </div>
+                      ))}
+                    </div>
+                  ))}
+                </div>
+                <div ref={scroller} className="vtable-body" role="rowgroup">
+                  <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
+                    {virtualizer.getVirtualItems().map((v) => {
+                      const row = rows[v.index];
+                      if (!row) return null;
+                      return (
+                        <div
+                          role="row"
+                          key={row.id}
+                          aria-rowindex={v.index + 2}
+                          className={`vtable-row${row.original.id === selected ? ' vtable-row-selected' : ''}`}
+                          data-testid="audit-row"
+                          data-kind={row.original.kind}
+                          style={{
+                            position: 'absolute',
+                            top: 0,
+                            left: 0,
+                            right: 0,
+                            height: ROW_HEIGHT,
+                            transform: `translateY(${v.start}px)`,
+                          }}
+                        >
+                          {row.getAllCells().map((cell) => (
+                            <div
+                              role="cell"
+                              key={cell.id}
+                              className={`vcell vcell-${cell.column.id}`}
+                            >
+                              {flexRender(cell.column.columnDef.cell, cell.getContext())}
+                            </div>
+                          ))}
+                        </div>
+                      );
+                    })}
+                  </div>
+                </div>
+              </div>
+              {chosen ? <Evidence e={chosen} onClose={() => setSelected(null)} /> : null}
+            </div>
+          )}
+          {audit.data.anomalies.length > 0 ? (
+            <ul className="anomalies" aria-label="Anomalies" data-testid="anomalies">
+              {audit.data.anomalies.map((a, i) => (
+                <li key={i}>
+                  ⚠ {a.datasetName}: {a.message}
+                </li>
+              ))}
+            </ul>
+          ) : null}
+        </>
+      ) : null}
+    </section>
+  );
+}
