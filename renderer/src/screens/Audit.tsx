@@ -199,7 +199,7 @@ export function Audit({ status }: { status: AppStatus }) {
     ],
     [],
   );
-  const table = useTable({ features, rowModels: {}, columns, data });
+  const table = useTable({ features, columns, data });
   const rows = table.getRowModel().rows;
   const scroller = useRef<HTMLDivElement>(null);
   const virtualizer = useVirtualizer({
