@@ -314,7 +314,8 @@ test('audit: a simulated enclave run appears with a SIMULATED badge and its evid
   const evidence = page.getByTestId('evidence');
   await expect(evidence).toContainText('Enclave run closed');
   await expect(evidence).toContainText('Result hash');
-  await expect(evidence).toContainText(run.resultHash.slice(0, 18));
+  // The panel shows identifiers short; the full value is one hover (and one Copy) away.
+  await expect(evidence.locator(`code[title="${run.resultHash}"]`)).toBeVisible();
   await shot(page, '41-audit-evidence');
   await page.getByTestId('filter-kind').selectOption('');
   await page.getByTestId('filter-anomalies').check();
