@@ -36,6 +36,10 @@ export const KeyReleaseRecordSchema = z.strictObject({
   /** Set when released: the run the chain recorded before the key left. */
   runId: hex32.nullable(),
   txHash: hex32.nullable(),
+  /**
+   * Released: the block that recorded the run. Refused by the chain: the head block read just
+   * after the refusal (the decision saw no later state). Otherwise null.
+   */
   blockNumber: z.number().int().nullable(),
 });
 

@@ -205,12 +205,19 @@ export class KeyReleaseService {
 
     try {
       // The chain decides (window, runs left, measurement, revocation, epoch, frozen) and records.
-      const { runId, tx } = await registry.openRun({
-        grantId,
-        measurement: record.measurement,
-        evidenceHash: record.evidenceHash,
-        enclaveKey: request.enclave.resultKey,
-      });
+      const { runId, tx } = await registry
+        .openRun({
+          grantId,
+          measurement: record.measurement,
+          evidenceHash: record.evidenceHash,
+          enclaveKey: request.enclave.resultKey,
+        })
+        .catch(async (error: unknown) => {
+          // A refusal by the chain was decided against a state no later than the head read now:
+          // the audit orders it after that block (after the revoke that caused it, say).
+          record.blockNumber = await registry.provider.getBlockNumber().catch(() => null);
+          throw error;
+        });
       Object.assign(record, { runId, txHash: tx.hash, blockNumber: tx.blockNumber });
 
       this.#sodium ??= await sodium();

@@ -245,10 +245,15 @@ describe('refusals: each named, journaled, and no key leaves', () => {
     await expectRefused(() => attempt(g, attester), 'GrantNotYetValid');
   });
 
-  it('a revoked grant → GrantRevoked', async () => {
+  it('a revoked grant → GrantRevoked, journaled at a block no earlier than the revoke', async () => {
     const g = await newGrant();
     await env.owner.revoke(g);
+    const revokedBy = await env.devnet.provider.getBlockNumber();
     await expectRefused(() => attempt(g, attester), 'GrantRevoked');
+    const refusal = (await journal()).at(-1);
+    expect(refusal).toMatchObject({ decision: 'refused', reason: 'GrantRevoked', grantId: g });
+    // the audit orders the refusal by this block: after the revoke that caused it
+    expect(refusal?.blockNumber).toBeGreaterThanOrEqual(revokedBy);
   });
 
   it('an exhausted grant → GrantExhausted', async () => {
