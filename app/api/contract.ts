@@ -259,6 +259,86 @@ export const AuditAnomaly = z.object({
   entryIds: z.array(text(200)).max(1000),
 });
 
+/** Compliance: a usage-proof export, as the compliance officer sees it (app/proofs, docs/ui.md). */
+export const ProofStage = z.enum(['reading', 'report', 'saving', 'done', 'failed']);
+
+/** Progress of `exportProof` (UX principle 4: stages). */
+export const ProofProgress = z.object({
+  datasetId,
+  stage: ProofStage,
+  /** Seconds since the export started. */
+  seconds: z.number().nonnegative(),
+});
+
+export const ProofSummary = z.object({
+  events: z.number().int().nonnegative(),
+  runs: z.number().int().nonnegative(),
+  grants: z.number().int().nonnegative(),
+  revocations: z.number().int().nonnegative(),
+  /** Key releases the key-release service refused (from the journal excerpt). */
+  refusals: z.number().int().nonnegative(),
+  anomalies: z.number().int().nonnegative(),
+  linkedRuns: z.number().int().nonnegative(),
+});
+
+export const ProofExport = z.object({
+  datasetId,
+  datasetName: text(200),
+  /** The folder inside the vault holding both files (its name: `readProofFile`), and each file. */
+  folder: text(4096),
+  folderName: text(200),
+  jsonPath: text(4096),
+  pdfPath: text(4096),
+  jsonBytes: z.number().int().nonnegative(),
+  pdfBytes: z.number().int().nonnegative(),
+  period: z.object({ from: isoTime.nullable(), until: isoTime.nullable() }),
+  blockRange: z.object({ from: z.number().int(), to: z.number().int() }),
+  summary: ProofSummary,
+  anomalies: z.array(z.object({ kind: text(60), message: text(1000) })).max(200),
+  /** Simulated enclave evidence is in the bundle (the PDF says SIMULATED). */
+  simulated: z.boolean(),
+  createdAt: isoTime,
+  seconds: z.number().nonnegative(),
+});
+
+/** One check of the verifier (app/proofs CHECKS), in order. */
+export const ProofCheck = z.object({
+  check: text(40),
+  /** `not-checked`: skipped on purpose (no network to anchor to); `nothing-to-check`: no item. */
+  status: z.enum(['passed', 'failed', 'not-checked', 'nothing-to-check']),
+  /** Items looked at and items that failed. */
+  checked: z.number().int().nonnegative(),
+  failed: z.number().int().nonnegative(),
+});
+
+export const ProofVerification = z.object({
+  /** `verified`: every check passed against the network; `unanchored`: every check that could be
+   * made offline passed, but the block hashes were compared with nothing; `failed`: a check failed. */
+  verdict: z.enum(['verified', 'unanchored', 'failed']),
+  /** What the block hashes were compared with, and why (in words). */
+  anchor: z.enum(['network', 'none']),
+  anchorNote: text(500),
+  fromPdf: z.boolean(),
+  events: z.number().int().nonnegative(),
+  checks: z.array(ProofCheck).max(40),
+  failures: z.array(z.object({ check: text(40), subject: text(300), reason: text(1000) })).max(200),
+  failuresTotal: z.number().int().nonnegative(),
+  scope: z
+    .object({
+      chainId: z.number().int(),
+      registry: text(42),
+      datasetId: text(66),
+      /** The dataset's name when it is one of this vault's. */
+      datasetName: text(200).nullable(),
+      period: z.object({ from: isoTime.nullable(), until: isoTime.nullable() }),
+      blockRange: z.object({ from: z.number().int(), to: z.number().int() }),
+    })
+    .nullable(),
+});
+
+/** The largest bundle `verifyProof` takes (the web host's message limit is set above it). */
+export const MAX_BUNDLE_CHARS = 64 * 1024 * 1024;
+
 const Empty = z.object({}).strict();
 /** The output of a method that only acts. */
 const Done = z.object({});
@@ -348,6 +428,42 @@ export const METHODS = {
       checkedAt: isoTime,
     }),
   },
+  /**
+   * Exports the usage proof of a registered dataset for a period (block times; null = open) into
+   * `<vault>/exports/<name>-<period>-<time>/` (usage-proof.json + usage-proof.pdf). Emits
+   * `proofProgress`.
+   */
+  exportProof: {
+    input: z.object({ datasetId, from: isoTime.nullable(), until: isoTime.nullable() }).strict(),
+    output: ProofExport,
+  },
+  /** The bytes of an exported file (for a download in the web host), base64. */
+  readProofFile: {
+    input: z
+      .object({
+        folderName: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/),
+        file: z.enum(['json', 'pdf']),
+      })
+      .strict(),
+    output: z.object({ name: text(300), mediaType: text(100), base64: z.string() }),
+  },
+  /**
+   * Verifies a bundle (JSON text, or a PDF report as base64): offline checks always, anchored to
+   * the running network when it is connected and on the bundle's chain.
+   */
+  verifyProof: {
+    input: z
+      .object({
+        fileName: text(300),
+        json: z.string().max(MAX_BUNDLE_CHARS).optional(),
+        pdfBase64: z
+          .string()
+          .max(Math.ceil(MAX_BUNDLE_CHARS / 3) * 4)
+          .optional(),
+      })
+      .strict(),
+    output: ProofVerification,
+  },
   /** Devnet only: presses approve or reject on the emulated Ledger (status.device.canAnswer). */
   answerEmulatedDevice: {
     input: z.object({ answer: z.enum(['approve', 'reject']) }).strict(),
@@ -360,6 +476,7 @@ export const EVENTS = {
   status: AppStatus,
   importProgress: ImportJob,
   publishProgress: PublishProgress,
+  proofProgress: ProofProgress,
 } as const;
 
 export type MethodName = keyof typeof METHODS;
@@ -389,3 +506,7 @@ export type NetworkStatus = z.output<typeof NetworkStatus>;
 export type DisplayedField = z.output<typeof DisplayedField>;
 export type PublishProgress = z.output<typeof PublishProgress>;
 export type PublishStage = z.output<typeof PublishStage>;
+export type ProofProgress = z.output<typeof ProofProgress>;
+export type ProofExport = z.output<typeof ProofExport>;
+export type ProofVerification = z.output<typeof ProofVerification>;
+export type ProofCheck = z.output<typeof ProofCheck>;

@@ -29,6 +29,9 @@ export const METHOD_LIST = [
   'revokeGrant',
   'revokeAllGrants',
   'getAudit',
+  'exportProof',
+  'readProofFile',
+  'verifyProof',
   'answerEmulatedDevice',
 ] as const satisfies readonly MethodName[];
 
@@ -36,6 +39,7 @@ export const EVENT_LIST = [
   'status',
   'importProgress',
   'publishProgress',
+  'proofProgress',
 ] as const satisfies readonly EventName[];
 
 // Exhaustiveness: every contract name is listed.

@@ -124,6 +124,8 @@ const SENTENCES: Record<ErrorTag, string> = {
   ProofInvalid: 'This usage proof does not verify. See the failed checks.',
   BundleMalformed: 'This file is not a valid usage-proof bundle.',
   JournalBroken: 'The key-release journal’s hash chain is broken: entries were changed or removed.',
+  PeriodEmpty:
+    'Nothing happened to this dataset in that period, so there is nothing to prove — choose a wider period or “All time”.',
 };
 
 /** The steward-facing sentence for a tag. */

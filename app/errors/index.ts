@@ -100,6 +100,7 @@ export const ERROR_TAGS = [
   'ProofInvalid',
   'BundleMalformed',
   'JournalBroken',
+  'PeriodEmpty',
 ] as const;
 
 export type ErrorTag = (typeof ERROR_TAGS)[number];

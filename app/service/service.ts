@@ -41,6 +41,7 @@ import {
   type StoredGrant,
 } from './grants.ts';
 import { deviceStatus } from './device-status.ts';
+import { complianceHandlers } from './compliance.ts';
 
 export const APP_VERSION = '0.1.0';
 const PROGRESS_INTERVAL_MS = 100;
@@ -189,6 +190,18 @@ export class CustosService {
       revokeGrant: ({ grantId }) => this.#revokeGrant(grantId),
       revokeAllGrants: ({ datasetId, confirmName }) => this.#revokeAll(datasetId, confirmName),
       getAudit: ({ datasetId }) => this.#audit(datasetId ?? null),
+      ...complianceHandlers({
+        vaultDir: options.vaultDir,
+        devnet: options.network?.simulated ?? false,
+        dataset: async (id) => this.#view(await this.#dataset(id)),
+        datasets: async () => {
+          this.#unlocked();
+          return (await readDatasetsIndex(this.#dir)).map((d) => this.#view(d));
+        },
+        connected: () => this.#connected(),
+        current: () => this.#session,
+        progress: (p) => this.#emit('proofProgress', p),
+      }),
       answerEmulatedDevice: ({ answer }) => {
         const signer = this.#options.network?.signer;
         if (!signer?.answer)

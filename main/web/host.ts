@@ -23,7 +23,9 @@ import {
 } from '../../app/api/index.ts';
 
 export const API_PATH = '/api';
-const MAX_MESSAGE_BYTES = 256 * 1024;
+// A usage-proof bundle to verify travels in one message (verifyProof: up to MAX_BUNDLE_CHARS of
+// JSON, escaped, or a PDF report as base64). Only a page holding the token gets this far.
+const MAX_MESSAGE_BYTES = 128 * 1024 * 1024;
 
 export interface EventSource {
   onEvent(listener: <E extends EventName>(event: E, payload: EventPayload<E>) => void): () => void;

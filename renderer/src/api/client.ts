@@ -54,6 +54,9 @@ const METHOD_NAMES = {
   revokeGrant: true,
   revokeAllGrants: true,
   getAudit: true,
+  exportProof: true,
+  readProofFile: true,
+  verifyProof: true,
   answerEmulatedDevice: true,
 } as const satisfies Record<MethodName, true>;
 
