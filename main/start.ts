@@ -6,17 +6,20 @@
  * Environment: CUSTOS_WEB=1 (use the web host even where Electron exists), CUSTOS_VAULT_DIR
  * (default: the user's data folder), CUSTOS_PORT (default: any free port), CUSTOS_KDF
  * (`interactive` | `moderate` | `sensitive`, for new vaults), CUSTOS_SIGNER (`emulated-ledger`, the
- * default, or `dev-key`), CUSTOS_NETWORK=none (no devnet around the vault). The Electron shell keeps its vault
- * in Electron's user-data folder.
+ * default, or `dev-key`), CUSTOS_NETWORK: `devnet` (the default), `none` (no network), or the path of a
+ * network file (`custos-network/1`: a real chain, the owner's Ledger over USB, a relayer key —
+ * docs/networks.md). The Electron shell keeps its vault in Electron's user-data folder.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { explain, isCustosError } from '../app/errors/index.ts';
 import { CustosService } from '../app/service/index.ts';
 import { devnetBackend, devnetDir } from './devnet.ts';
 import { installedElectron } from './electron-runtime.ts';
+import { readNetworkFile, rpcNetworkBackend } from './rpc-network.ts';
 import { startWebHost } from './web/host.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -55,15 +58,21 @@ async function main(): Promise<void> {
   }
   const kdf = KDFS.find((k) => k === process.env.CUSTOS_KDF);
   const vaultDir = resolve(process.env.CUSTOS_VAULT_DIR ?? defaultVaultDir());
-  // The devnet profile (the only one yet): chain + IPFS + key release start around the unlocked
-  // vault. CUSTOS_SIGNER=dev-key signs with the devnet key instead of the emulated Ledger.
+  // devnet: chain + IPFS + key release start around the unlocked vault (CUSTOS_SIGNER=dev-key signs
+  // with the devnet key instead of the emulated Ledger). A network file: that chain, a real Ledger.
+  const choice = process.env.CUSTOS_NETWORK ?? 'devnet';
   const network =
-    process.env.CUSTOS_NETWORK === 'none'
+    choice === 'none'
       ? undefined
-      : devnetBackend({
-          dir: devnetDir(vaultDir),
-          signer: process.env.CUSTOS_SIGNER === 'dev-key' ? 'dev-key' : 'emulated-ledger',
-        });
+      : choice === 'devnet'
+        ? devnetBackend({
+            dir: devnetDir(vaultDir),
+            signer: process.env.CUSTOS_SIGNER === 'dev-key' ? 'dev-key' : 'emulated-ledger',
+          })
+        : rpcNetworkBackend({
+            file: await readNetworkFile(resolve(choice)),
+            dir: join(vaultDir, '..', 'network'),
+          });
   const service = new CustosService({
     vaultDir,
     ...(kdf ? { kdf } : {}),
@@ -97,4 +106,11 @@ async function main(): Promise<void> {
   process.once('SIGTERM', stop);
 }
 
-await main();
+try {
+  await main();
+} catch (error) {
+  // A bad network file, a vault folder that cannot be used: one line, not a stack trace.
+  if (!isCustosError(error)) throw error;
+  process.stderr.write(`custos: ${error.tag}: ${error.message}\n${explain(error.tag)}\n`);
+  process.exit(1);
+}
