@@ -8,13 +8,14 @@ import { RecoveryKit, type Kit } from './screens/RecoveryKit.tsx';
 import { Unlock } from './screens/Unlock.tsx';
 import { Welcome } from './screens/Welcome.tsx';
 import { useTheme } from './components/theme.ts';
+import { openedOnAudit } from './screens/audit-filters.ts';
 
 export function App() {
   const api = useApi();
   const queryClient = useQueryClient();
   const status = useQuery({ queryKey: ['status'], queryFn: () => api.getStatus({}) });
   const [kit, setKit] = useState<Kit | null>(null);
-  const [screen, setScreen] = useState<Screen>('datasets');
+  const [screen, setScreen] = useState<Screen>(() => (openedOnAudit() ? 'audit' : 'datasets'));
   const [datasetId, setDatasetId] = useState<string | null>(null);
   const theme = useTheme();
 

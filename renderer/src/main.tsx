@@ -38,8 +38,9 @@ async function boot(): Promise<void> {
       );
       return;
     }
-    // Keep the token out of the visible address and history once it is in memory.
-    history.replaceState(null, '', location.pathname);
+    // Keep the token out of the visible address and history once it is in memory (the query, a
+    // screen's state such as the audit's filters, stays).
+    history.replaceState(null, '', `${location.pathname}${location.search}`);
     try {
       api = await connectWebApi(token, () => {
         lost = true;

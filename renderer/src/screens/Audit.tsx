@@ -1,12 +1,25 @@
 import { useQuery } from '@tanstack/react-query';
 import { flexRender, tableFeatures, useTable, type ColumnDef } from '@tanstack/react-table';
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { useMemo, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import type { AppStatus, AuditEntry } from '../../../app/api/index.ts';
 import { useApi } from '../api/context.tsx';
 import { CopyValue } from '../components/CopyValue.tsx';
 import { ErrorNote } from '../components/ErrorNote.tsx';
-import { formatLocal, formatRelative } from '../components/format.ts';
+import { formatCount, formatLocal, formatRelative } from '../components/format.ts';
+import { RunsChart } from '../components/RunsChart.tsx';
+import {
+  byKind,
+  filtersFromQuery,
+  indexAudit,
+  NO_FILTERS,
+  periodBackwards,
+  queryOfFilters,
+  runsPerDay,
+  selectEntries,
+  type AuditFilters,
+} from './audit-filters.ts';
+import './audit.css';
 
 /** Timeline kinds (app/audit) in the steward's words. */
 export const KIND_TEXT: Record<string, string> = {
@@ -129,18 +142,48 @@ export function Audit({ status }: { status: AppStatus }) {
     queryKey: ['audit'],
     queryFn: () => api.getAudit({}),
     enabled: connected,
+    // Coming back to the screen shows what was read (up to a minute old); Refresh reads again.
+    staleTime: 60_000,
   });
-  const [kind, setKind] = useState('');
-  const [anomaliesOnly, setAnomaliesOnly] = useState(false);
+  const [filters, setFilters] = useState<AuditFilters>(() => filtersFromQuery(location.search));
+  const set = (change: Partial<AuditFilters>) => setFilters((f) => ({ ...f, ...change }));
   const [selected, setSelected] = useState<string | null>(null);
   const all = audit.data?.entries;
-  const data = useMemo(
+
+  // The filters live in the address (?view=audit&dataset=…): a filtered view can be reloaded or shared.
+  useEffect(() => {
+    history.replaceState(history.state, '', `${location.pathname}${queryOfFilters(filters)}`);
+  }, [filters]);
+  useEffect(() => () => history.replaceState(history.state, '', location.pathname), []);
+
+  // Computed once per timeline; a filter is then one pass over typed arrays.
+  const index = useMemo(() => indexAudit(all ?? []), [all]);
+  const { kind, dataset, grantee, from, until, anomalies: anomaliesOnly } = filters;
+  const backwards = periodBackwards(filters);
+  const chosenSet = useMemo(
     () =>
-      (all ?? []).filter(
-        (e) => (kind === '' || e.kind === kind) && (!anomaliesOnly || e.anomalies.length > 0),
-      ),
-    [all, kind, anomaliesOnly],
+      backwards
+        ? new Int32Array(0)
+        : selectEntries(index, {
+            ...NO_FILTERS,
+            dataset,
+            grantee,
+            from,
+            until,
+            anomalies: anomaliesOnly,
+          }),
+    [index, dataset, grantee, from, until, anomaliesOnly, backwards],
   );
+  const chart = useMemo(
+    () => runsPerDay(index, chosenSet, { ...NO_FILTERS, from, until }),
+    [index, chosenSet, from, until],
+  );
+  const data = useMemo(
+    () => Array.from(byKind(index, chosenSet, kind), (i) => index.entries[i]!),
+    [index, chosenSet, kind],
+  );
+  const filtered =
+    kind !== '' || dataset !== '' || grantee !== '' || from !== '' || until !== '' || anomaliesOnly;
   const columns = useMemo<ColumnDef<typeof features, AuditEntry>[]>(
     () => [
       {
@@ -176,7 +219,13 @@ export function Audit({ status }: { status: AppStatus }) {
         ),
       },
       { id: 'dataset', header: 'Dataset', accessorFn: (e) => e.datasetName },
-      { id: 'grantee', header: 'Grantee', accessorFn: (e) => e.granteeName ?? '—' },
+      {
+        id: 'grantee',
+        header: 'Grantee',
+        // A closed run names only its run: its grantee is the one whose grant opened it.
+        accessorFn: (e) =>
+          e.granteeName ?? (e.runId ? index.granteeOfRun.get(e.runId) : null) ?? '—',
+      },
       { id: 'app', header: 'App', accessorFn: (e) => e.appName ?? '—' },
       {
         id: 'tee',
@@ -197,7 +246,7 @@ export function Audit({ status }: { status: AppStatus }) {
         cell: (info) => <span className="mono">{String(info.getValue())}</span>,
       },
     ],
-    [],
+    [index],
   );
   const table = useTable({ features, columns, data });
   const rows = table.getRowModel().rows;
@@ -209,7 +258,6 @@ export function Audit({ status }: { status: AppStatus }) {
     overscan: 10,
   });
   const chosen = all?.find((e) => e.id === selected) ?? null;
-  const kinds = useMemo(() => [...new Set((all ?? []).map((e) => e.kind))].sort(), [all]);
 
   return (
     <section className="screen" aria-labelledby="screen-title" data-testid="audit">
@@ -226,14 +274,44 @@ export function Audit({ status }: { status: AppStatus }) {
         <>
           <div className="filters" role="group" aria-label="Filters">
             <label>
+              Dataset{' '}
+              <select
+                value={dataset}
+                onChange={(e) => set({ dataset: e.target.value })}
+                data-testid="filter-dataset"
+              >
+                <option value="">All datasets</option>
+                {index.datasets.map((d) => (
+                  <option key={d.id} value={d.id}>
+                    {d.name}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <label>
+              Grantee{' '}
+              <select
+                value={grantee}
+                onChange={(e) => set({ grantee: e.target.value })}
+                data-testid="filter-grantee"
+              >
+                <option value="">All grantees</option>
+                {index.grantees.map((g) => (
+                  <option key={g} value={g}>
+                    {g}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <label>
               Event{' '}
               <select
                 value={kind}
-                onChange={(e) => setKind(e.target.value)}
+                onChange={(e) => set({ kind: e.target.value })}
                 data-testid="filter-kind"
               >
                 <option value="">All events</option>
-                {kinds.map((k) => (
+                {index.kinds.map((k) => (
                   <option key={k} value={k}>
                     {kindText(k)}
                   </option>
@@ -241,14 +319,44 @@ export function Audit({ status }: { status: AppStatus }) {
               </select>
             </label>
             <label>
+              From{' '}
+              <input
+                type="date"
+                value={from}
+                max={until || undefined}
+                onChange={(e) => set({ from: e.target.value })}
+                data-testid="filter-from"
+              />
+            </label>
+            <label>
+              Until{' '}
+              <input
+                type="date"
+                value={until}
+                min={from || undefined}
+                onChange={(e) => set({ until: e.target.value })}
+                data-testid="filter-until"
+              />
+            </label>
+            <label>
               <input
                 type="checkbox"
                 checked={anomaliesOnly}
-                onChange={(e) => setAnomaliesOnly(e.target.checked)}
+                onChange={(e) => set({ anomalies: e.target.checked })}
                 data-testid="filter-anomalies"
               />{' '}
               Anomalies only ({audit.data.anomalies.length})
             </label>
+            {filtered ? (
+              <button
+                type="button"
+                className="button button-quiet"
+                onClick={() => setFilters(NO_FILTERS)}
+                data-testid="filter-clear"
+              >
+                Clear filters
+              </button>
+            ) : null}
             <button
               type="button"
               className="button button-quiet"
@@ -256,10 +364,16 @@ export function Audit({ status }: { status: AppStatus }) {
             >
               Refresh
             </button>
-            <span className="muted" data-testid="audit-count">
-              {data.length} of {audit.data.entries.length} events
+            <span className="muted" data-testid="audit-count" aria-live="polite">
+              {formatCount(data.length)} of {formatCount(audit.data.entries.length)} events
             </span>
+            {backwards ? (
+              <p className="note note-error filters-note" role="alert" data-testid="period-error">
+                The period ends before it starts: choose an “Until” date on or after “From”.
+              </p>
+            ) : null}
           </div>
+          {audit.data.entries.length > 0 ? <RunsChart chart={chart} /> : null}
           {audit.data.entries.length === 0 ? (
             <p className="empty empty-inline" data-testid="audit-empty">
               Nothing yet. Publish a dataset and grant access: every grant, run and key release will
