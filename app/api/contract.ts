@@ -80,17 +80,26 @@ export const AppStatus = z.object({
   canChooseFiles: z.boolean(),
 });
 
+/** csv: a table; fhir-ndjson: FHIR resources, one per line (a bulk export); file: anything else. */
+export const SourceFormat = z.enum(['csv', 'fhir-ndjson', 'file']);
+export const ResourceTypeCount = z.object({
+  name: text(64),
+  count: z.number().int().nonnegative(),
+});
+
 export const Dataset = z.object({
   id: datasetId,
   name: text(200),
   description: text(2000),
-  /** Original file name (no folder). */
+  /** Original file or folder name (no parent folders). */
   sourceName: text(300),
-  format: z.enum(['csv', 'file']),
+  format: SourceFormat,
   sizeBytes: z.number().int().nonnegative(),
-  /** Records (CSV rows without the header); null when the format has no records. */
+  /** Records (CSV rows without the header, FHIR resources); null when the format has none. */
   recordCount: z.number().int().nonnegative().nullable(),
   columns: z.array(text(200)).max(2000),
+  /** FHIR NDJSON: the resource types and how many of each. */
+  resourceTypes: z.array(ResourceTypeCount).max(200).default([]),
   /** SHA-256 of the plaintext, hex. */
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
   createdAt: isoTime,
@@ -129,8 +138,14 @@ export const ImportPreview = z.object({
   path: text(4096),
   sourceName: text(300),
   sizeBytes: z.number().int().nonnegative(),
-  format: z.enum(['csv', 'file']),
+  format: SourceFormat,
+  /** A folder: how many files make the dataset, and how many (hidden, subfolders) were left out. */
+  folder: z
+    .object({ files: z.number().int().nonnegative(), ignored: z.number().int().nonnegative() })
+    .nullable()
+    .default(null),
   columns: z.array(text(200)).max(2000),
+  resourceTypes: z.array(ResourceTypeCount).max(200).default([]),
   recordCount: z.number().int().nonnegative().nullable(),
   /** A few rows with every value masked to its shape (letters → x/X, digits → 9). */
   redactedSamples: z.array(z.array(text(200))).max(5),

@@ -2,6 +2,7 @@ import { createStaged, fileSource, openForReading } from '../files/index.ts';
 import {
   decryptStream,
   encryptStream,
+  type ByteSource,
   type ContainerHeader,
   type DecryptParams,
   type EncryptParams,
@@ -27,21 +28,29 @@ export async function encryptFile(
   const reader = await openForReading(input);
   try {
     options.onStart?.((await reader.stat()).size);
-    const staged = await createStaged(output);
-    try {
-      const plaintextBytes = await encryptStream(
-        params,
-        fileSource(reader, input),
-        staged,
-        options,
-      );
-      await staged.promote();
-      return { plaintextBytes };
-    } finally {
-      await staged.discard();
-    }
+    return await encryptToFile(params, fileSource(reader, input), output, options);
   } finally {
     await reader.close();
+  }
+}
+
+/**
+ * Encrypts what `source` yields (several files read as one, a network stream) to a new container
+ * file `output`, with the same guarantees as `encryptFile`: complete or absent.
+ */
+export async function encryptToFile(
+  params: EncryptParams,
+  source: ByteSource,
+  output: string,
+  options: StreamOptions = {},
+): Promise<{ plaintextBytes: number }> {
+  const staged = await createStaged(output);
+  try {
+    const plaintextBytes = await encryptStream(params, source, staged, options);
+    await staged.promote();
+    return { plaintextBytes };
+  } finally {
+    await staged.discard();
   }
 }
 

@@ -16,6 +16,6 @@ export {
   type EncryptParams,
   type StreamOptions,
 } from './container.ts';
-export { decryptFile, encryptFile, type FileProgress } from './files.ts';
+export { decryptFile, encryptFile, encryptToFile, type FileProgress } from './files.ts';
 export { loadBackend, sodium, type BackendName, type SodiumBackend } from './sodium.ts';
 export { channel, iterableSource } from './streams.ts';

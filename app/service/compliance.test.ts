@@ -41,6 +41,7 @@ function dataset(id: string, onChainId: string | null): Dataset {
     sizeBytes: 10,
     recordCount: 1,
     columns: [],
+    resourceTypes: [],
     sha256: '0'.repeat(64),
     createdAt: new Date().toISOString(),
     storage: { local: true, ipfsCid: null },

@@ -116,11 +116,11 @@ describe('import', () => {
     expect(JSON.stringify(preview)).not.toMatch(/Dupont|Marie|1987/);
   });
 
-  it('says what is wrong with a path: relative, missing, a folder', async () => {
+  it('says what is wrong with a path: relative, missing, a folder with nothing to import', async () => {
     const cases = [
       ['cohort.csv', 'UsageError'],
       [join(dir, 'missing.csv'), 'NotFound'],
-      [dir, 'FileUnreadable'],
+      [dir, 'UsageError'], // holds only the vault's subfolder
     ] as const;
     for (const [path, tag] of cases) {
       const result = await call('previewImport', { path });

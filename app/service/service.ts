@@ -6,7 +6,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import {
   checkEvent,
@@ -23,11 +23,17 @@ import {
   type Grant,
   type GrantRequest,
 } from '../api/index.ts';
-import { encryptFile, sodium, type SodiumBackend } from '../crypto/index.ts';
+import { encryptToFile, iterableSource, sodium, type SodiumBackend } from '../crypto/index.ts';
 import { CustosError, fromFsError } from '../errors/index.ts';
 import { Vault, vaultExists, type KdfPreset } from '../vault/index.ts';
 import { readDatasetsIndex, writeDatasetsIndex } from './datasets-index.ts';
-import { checkSource, formatOf, previewSource } from './import-file.ts';
+import {
+  changedDuringImport,
+  checkSource,
+  planSource,
+  previewSource,
+  sourceChunks,
+} from './import-file.ts';
 import type { RememberStore } from './remember.ts';
 import type { NetworkBackend, NetworkSession } from './network.ts';
 import { getAddress } from 'ethers';
@@ -836,14 +842,12 @@ export class CustosService {
     let datasetId: string | null = null;
     let vault: Vault | null = null;
     try {
-      // The size up front, so the checking stage shows its progress and time left too.
-      const size = await stat(input.path).then(
-        (st) => st.size,
-        () => 0,
-      );
-      job.view = { ...job.view, bytesTotal: size };
+      // What will be read (one file, or a folder's files) and its size up front, so the checking
+      // stage shows its progress and time left too.
+      const plan = await planSource(input.path);
+      job.view = { ...job.view, bytesTotal: plan.sizeBytes };
       this.#stage(job, 'checking');
-      const checked = await checkSource(input.path, (n) => this.#progress(job, n), signal);
+      const checked = await checkSource(plan, (n) => this.#progress(job, n), signal);
       job.view = { ...job.view, bytesTotal: checked.sizeBytes };
 
       this.#stage(job, 'encrypting');
@@ -857,12 +861,21 @@ export class CustosService {
       datasetId = (await vault.addDataset(input.name)).id;
       const key = vault.datasetKey(datasetId);
       try {
-        await encryptFile(
+        // The bytes encrypted must be the bytes checked: a source still being written is refused.
+        const hash = createHash('sha256');
+        const chunks = async function* () {
+          for await (const chunk of sourceChunks(plan, { signal })) {
+            hash.update(chunk);
+            yield chunk;
+          }
+        };
+        await encryptToFile(
           { sodium: s, datasetKey: key, datasetId },
-          input.path,
+          iterableSource(chunks()),
           containerPath(this.#dir, datasetId),
           { onProgress: (n) => this.#progress(job, n), signal },
         );
+        if (hash.digest('hex') !== checked.sha256) throw changedDuringImport(input.path);
       } finally {
         s.memzero(key);
       }
@@ -875,10 +888,11 @@ export class CustosService {
         name: input.name,
         description: input.description,
         sourceName: basename(input.path).slice(0, 300),
-        format: formatOf(input.path),
+        format: checked.format,
         sizeBytes: checked.sizeBytes,
         recordCount: checked.recordCount,
         columns: checked.columns,
+        resourceTypes: checked.resourceTypes,
         sha256: checked.sha256,
         createdAt: new Date().toISOString(),
         storage: { local: true, ipfsCid: null },
@@ -894,7 +908,7 @@ export class CustosService {
       job.view = { ...job.view, stage: 'done', state: 'done', datasetId: id };
       this.#progress(job, checked.sizeBytes, true);
     } catch (error) {
-      // Roll back: remove the container if it was promoted (encryptFile removes a staged one),
+      // Roll back: remove the container if it was promoted (encryptToFile removes a staged one),
       // the index entry, and the dataset key.
       const hadKey = datasetId !== null && vault !== null;
       if (hadKey) {
