@@ -69,7 +69,11 @@ for (const theme of ['light', 'dark'] as const) {
     await page.getByRole('button', { name: 'Audit', exact: true }).click();
     await expect(page.getByTestId('audit')).toBeVisible();
     expect(await seriousViolations(page), 'Audit').toEqual([]);
-    for (const screen of ['Compliance', 'Address book']) {
+    await page.getByRole('button', { name: 'Compliance', exact: true }).click();
+    await expect(page.getByTestId('export-empty')).toBeVisible();
+    await expect(page.getByTestId('verify-proof')).toBeVisible();
+    expect(await seriousViolations(page), 'Compliance').toEqual([]);
+    for (const screen of ['Address book']) {
       await page.getByRole('button', { name: screen, exact: true }).click();
       await expect(page.getByTestId(`coming-${screen}`)).toBeVisible();
       expect(await seriousViolations(page), screen).toEqual([]);

@@ -2,6 +2,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import type { AppStatus } from '../../../app/api/index.ts';
 import { useApi } from '../api/context.tsx';
 import { Audit } from '../screens/Audit.tsx';
+import { Compliance } from '../screens/Compliance.tsx';
 import { ComingSoon } from '../screens/ComingSoon.tsx';
 import { DatasetDetail } from '../screens/DatasetDetail.tsx';
 import { Datasets } from '../screens/Datasets.tsx';
@@ -97,14 +98,7 @@ export function Shell({
             <Import onDone={() => onNavigate('datasets')} onOpen={onOpenDataset} />
           ) : null}
           {screen === 'audit' ? <Audit status={status} /> : null}
-          {screen === 'compliance' ? (
-            <ComingSoon
-              title="Compliance"
-              arrives="with usage proofs"
-              what="You will choose datasets and a period, export a proof bundle with a PDF summary for your auditor, and verify any bundle by dropping it here."
-              meanwhile="There is no usage to report yet."
-            />
-          ) : null}
+          {screen === 'compliance' ? <Compliance status={status} /> : null}
           {screen === 'address-book' ? (
             <ComingSoon
               title="Address book"
