@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  Dataset as DatasetSchema,
   MAX_BUNDLE_CHARS,
   handle,
   type Dataset,
@@ -32,7 +33,7 @@ const ID = 'ab'.repeat(16);
 const UNREGISTERED = 'cd'.repeat(16);
 
 function dataset(id: string, onChainId: string | null): Dataset {
-  return {
+  return DatasetSchema.parse({
     id,
     name: id === ID ? 'Cardiology cohort 2024' : 'Oncology notes',
     description: '',
@@ -52,7 +53,7 @@ function dataset(id: string, onChainId: string | null): Dataset {
       registeredAt: null,
       session: onChainId === null ? null : 's',
     },
-  };
+  });
 }
 
 beforeAll(async () => {
@@ -239,6 +240,7 @@ describe('verify', () => {
       expect(v.anchor).toBe('none');
       expect(v.anchorNote).toMatch(/not connected/);
       expect(statusOf(v, 'block-anchor')).toBe('not-checked');
+      expect(statusOf(v, 'chain')).toBe('not-checked');
       expect(statusOf(v, 'receipt-proof')).toBe('passed');
       expect(v.failures).toEqual([]);
     } finally {

@@ -162,20 +162,22 @@ function verification(
   datasets: readonly Dataset[],
 ): ProofVerification {
   const offline = report.anchor === 'none';
-  // Offline, the anchor is not a failure of the bundle: it is a check that was not made.
-  const failures = report.failures.filter((f) => !(offline && f.check === 'block-anchor'));
+  // Offline, comparing with the chain (its id, its blocks) is not a failure of the bundle: it is a
+  // check that was not made.
+  const skipped = (check: string): boolean =>
+    offline && (check === 'block-anchor' || check === 'chain');
+  const failures = report.failures.filter((f) => !skipped(f.check));
   const checks = CHECKS.map((check) => {
     const c = report.checks[check];
     const failed = failures.filter((f) => f.check === check).length;
-    const status =
-      offline && check === 'block-anchor'
-        ? ('not-checked' as const)
-        : failed > 0
-          ? ('failed' as const)
-          : c.checked === 0
-            ? ('nothing-to-check' as const)
-            : ('passed' as const);
-    return { check, status, checked: offline && check === 'block-anchor' ? 0 : c.checked, failed };
+    const status = skipped(check)
+      ? ('not-checked' as const)
+      : failed > 0
+        ? ('failed' as const)
+        : c.checked === 0
+          ? ('nothing-to-check' as const)
+          : ('passed' as const);
+    return { check, status, checked: skipped(check) ? 0 : c.checked, failed };
   });
   const scope = report.scope;
   return {
