@@ -92,6 +92,24 @@ function waitForListening(child: ChildProcess, timeoutMs: number): Promise<strin
 }
 
 /**
+ * anvil must not outlive Custos, even when Custos is killed (SIGKILL, a crash): on POSIX it runs
+ * under a shell watchdog that stops it when its stdin closes — which the kernel does when our end
+ * of the pipe goes away, however we exit. The watchdog ignores Ctrl-C (the terminal sends it to
+ * the whole group) so that Custos's own clean stop still reaches it. Windows: a plain child.
+ */
+function spawnAnvil(args: readonly string[]): ChildProcess {
+  if (process.platform === 'win32') {
+    return spawn(anvilBinary(), args, { stdio: ['ignore', 'pipe', 'ignore'] });
+  }
+  const watchdog =
+    // A background job's stdin is /dev/null unless redirected: the reader takes ours as fd 3.
+    'trap "" INT; exec 3<&0; "$0" "$@" & pid=$!; (read -r _ <&3; kill "$pid" 2>/dev/null) & wait "$pid"';
+  return spawn('/bin/sh', ['-c', watchdog, anvilBinary(), ...args], {
+    stdio: ['pipe', 'pipe', 'ignore'],
+  });
+}
+
+/**
  * Starts anvil (from the npm package) on a free 127.0.0.1 port and deploys the registry with the
  * devnet owner key. Takes a few hundred milliseconds.
  * @throws RpcUnavailable when anvil cannot start; TransactionReverted if the deployment fails.
@@ -102,12 +120,13 @@ export async function startDevnet(
   const chainId = options.chainId ?? DEVNET_CHAIN_ID;
   const args = ['--host', '127.0.0.1', '--port', '0', '--chain-id', String(chainId)];
   if (options.blockTime !== undefined) args.push('--block-time', String(options.blockTime));
-  const child = spawn(anvilBinary(), args, { stdio: ['ignore', 'pipe', 'ignore'] });
+  const child = spawnAnvil(args);
   const stop = (): Promise<void> =>
     new Promise((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) return resolve();
       child.once('exit', () => resolve());
-      child.kill('SIGTERM');
+      if (process.platform === 'win32') child.kill('SIGTERM');
+      else child.stdin?.end(); // the watchdog stops anvil
     });
   try {
     const rpcUrl = await waitForListening(child, 10_000);
