@@ -5,91 +5,14 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Page } from '@playwright/test';
 import { Wallet } from 'ethers';
 import { DEVNET_KEYS } from '../app/chain/index.ts';
 import { sodium } from '../app/crypto/index.ts';
-import { writeSyntheticFile } from '../app/synthetic/index.ts';
 import { runSimulatedEnclave } from '../enclave-bridge/simulator/index.ts';
-import { expect, shot, test, type Custos } from './fixtures.ts';
+import { expect, shot, test } from './fixtures.ts';
+import { autoApprove, openDataset, publishedDataset, vaultWithDataset } from './devnet-helpers.ts';
 
 test.use({ devnet: true });
-
-const CSV = [
-  'patient_id,sex,age,diagnosis',
-  'P-0001,F,54,I25.1',
-  'P-0002,M,61,I48.0',
-  'P-0003,F,47,I50.9',
-  '',
-].join('\n');
-
-/** A vault with one imported dataset, created through the API (the first-run UI has its own test). */
-async function vaultWithDataset(custos: Custos, patients?: number): Promise<string> {
-  const h = custos.service.handlers;
-  await h.createVault({ passphrase: 'granite orchid lantern seventy' });
-  const path = join(custos.dir, patients ? 'patients.ndjson' : 'cardiology.csv');
-  if (patients) await writeSyntheticFile(path, 'fhir-ndjson', patients);
-  else await writeFile(path, CSV);
-  const { jobId } = await h.startImport({
-    path,
-    name: 'Cardiology cohort 2024',
-    description: 'Synthetic patients',
-  });
-  for (;;) {
-    const job = await h.getImport({ jobId });
-    if (job.state !== 'running') {
-      expect(job.state).toBe('done');
-      return job.datasetId ?? '';
-    }
-    await new Promise<void>((resolve) => {
-      const off = custos.service.onEvent((event) => {
-        if (event === 'importProgress') {
-          off();
-          resolve();
-        }
-      });
-    });
-  }
-}
-
-/** Presses approve on the emulated device whenever it asks (setup through the API only). */
-function autoApprove(custos: Custos): () => void {
-  return custos.service.onEvent((event, payload) => {
-    if (event === 'status' && 'device' in payload && payload.device.canAnswer)
-      void custos.service.handlers.answerEmulatedDevice({ answer: 'approve' });
-  });
-}
-
-/** A dataset published and registered through the API (the UI path has its own test). */
-async function publishedDataset(custos: Custos, patients?: number): Promise<string> {
-  const id = await vaultWithDataset(custos, patients);
-  for (;;) {
-    const s = await custos.service.handlers.getStatus({});
-    if (s.network.state === 'connected') break;
-    expect(s.network.state).toBe('connecting');
-    await new Promise<void>((resolve) => {
-      const off = custos.service.onEvent((event) => {
-        if (event === 'status') {
-          off();
-          resolve();
-        }
-      });
-    });
-  }
-  const off = autoApprove(custos);
-  try {
-    await custos.service.handlers.publishDataset({ id });
-  } finally {
-    off();
-  }
-  return id;
-}
-
-async function openDataset(page: Page, custos: Custos): Promise<void> {
-  await page.goto(custos.host.url);
-  await expect(page.getByTestId('network-status')).toContainText('connected', { timeout: 30_000 });
-  await page.getByTestId('open-dataset').click();
-}
 
 test('devnet wiring, then publish and register signed on the emulated Ledger', async ({
   page,
@@ -331,4 +254,83 @@ test('audit: a simulated enclave run appears with a SIMULATED badge and its evid
   await expect(table).toContainText('Grant revoked');
   await page.getByTestId('theme').selectOption('dark');
   await shot(page, '42-audit-after-revoke-dark');
+});
+
+test('a new run on one of your datasets shows a notice (role=status) that leads to the audit', async ({
+  page,
+  custos,
+}) => {
+  const datasetId = await publishedDataset(custos, 50);
+  const env = custos.network?.sessions[0]?.env;
+  if (!env) throw new Error('the devnet did not start');
+  const lab = new Wallet(DEVNET_KEYS.relayer).address;
+  const off = autoApprove(custos);
+  const grant = await custos.service.handlers.createGrant({
+    datasetId,
+    grantee: { address: lab, name: 'Cardiology Research Lab' },
+    apps: ['cohort-stats'],
+    notBefore: new Date(Date.now() - 60_000).toISOString(),
+    notAfter: new Date(Date.now() + 30 * 86400_000).toISOString(),
+    maxRuns: 2,
+    purpose: 'Cardiology outcomes research',
+    legalBasis: 'GDPR art. 9(2)(j)',
+  });
+  off();
+  await page.goto(custos.host.url);
+  await expect(page.getByTestId('network-status')).toContainText('connected', { timeout: 30_000 });
+  await expect(page.getByTestId('run-toast')).toHaveCount(0);
+
+  await runSimulatedEnclave({
+    app: 'cohort-stats',
+    grantId: grant.grantId,
+    params: {},
+    consumerPublicKey: (await sodium()).boxKeypair().publicKey,
+    keyReleaseUrl: env.keyRelease.url,
+    ipfs: env.descriptor.ipfs,
+    simulationKey: env.simulationKey,
+    relayer: env.relayer,
+  });
+  const toast = page.getByTestId('run-toast');
+  await expect(toast).toHaveCount(1);
+  await expect(toast).toContainText(
+    'Cardiology Research Lab started a run with Cohort statistics on “Cardiology cohort 2024” (run 1).',
+  );
+  await expect(page.getByRole('status').filter({ has: toast })).toHaveAttribute(
+    'aria-live',
+    'polite',
+  );
+  await shot(page, '43-run-notification');
+  await page.getByTestId('run-toast-audit').click();
+  await expect(page.getByTestId('audit-table')).toContainText('Enclave run opened');
+  await expect(toast).toHaveCount(0);
+});
+
+test('“Grant access” after an import opens the dataset; the wizard opens once it is published', async ({
+  page,
+  custos,
+}) => {
+  await custos.service.handlers.createVault({ passphrase: 'granite orchid lantern seventy' });
+  const path = join(custos.dir, 'cardiology.csv');
+  await writeFile(path, 'patient_id,sex,age\nP-1,F,54\nP-2,M,61\n');
+  await page.goto(custos.host.url);
+  await page.getByTestId('import').click();
+  await page.getByTestId('import-path').fill(path);
+  await page.getByTestId('preview').click();
+  await page.getByTestId('import-name').fill('Cardiology cohort 2024');
+  await page.getByTestId('start-import').click();
+  await page.getByTestId('import-grant').click();
+
+  await expect(page.getByRole('tab', { name: 'Grants' })).toHaveAttribute('aria-selected', 'true');
+  await expect(page.getByTestId('grant-after-publish')).toBeVisible();
+  await expect(page.getByTestId('network-status')).toContainText('connected', { timeout: 30_000 });
+  await page.getByTestId('publish-button').click();
+  await page.getByTestId('device-approve').click(); // the address
+  await expect(page.getByTestId('device-fields')).toContainText('Ciphertext hash');
+  await page.getByTestId('device-approve').click();
+  await expect(page.getByTestId('device-fields')).toContainText('Operator');
+  await page.getByTestId('device-approve').click();
+  await expect(page.getByTestId('grant-wizard')).toContainText(
+    'Grant access to “Cardiology cohort 2024”',
+  );
+  await expect(page.getByTestId('grantee-name')).toBeVisible();
 });

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { CustosService } from '../app/service/index.ts';
 import { startWebHost, type WebHost } from '../main/web/host.ts';
 import { devnetBackend } from '../main/devnet.ts';
+import type { StorageSettings } from '../app/ipfs/index.ts';
 
 export const ROOT = resolve(import.meta.dirname, '..');
 export const SCREENSHOTS = join(ROOT, 'test-results', 'screenshots');
@@ -22,13 +23,23 @@ export interface Custos {
   readonly network: ReturnType<typeof devnetBackend> | undefined;
 }
 
-export const test = base.extend<{ custos: Custos; devnet: boolean }>({
+export const test = base.extend<{
+  custos: Custos;
+  devnet: boolean;
+  storage: StorageSettings | undefined;
+}>({
   /** With the devnet profile: anvil + Helia + key release around the vault, emulated Ledger. */
   devnet: [false, { option: true }],
-  custos: async ({ devnet }, use) => {
+  /** Remote IPFS backends of the devnet (kubo nodes, pinning services); none by default. */
+  storage: [undefined, { option: true }],
+  custos: async ({ devnet, storage }, use) => {
     const dir = await mkdtemp(join(tmpdir(), 'custos-e2e-'));
     const network = devnet
-      ? devnetBackend({ dir: join(dir, 'devnet'), signer: 'emulated-ledger' })
+      ? devnetBackend({
+          dir: join(dir, 'devnet'),
+          signer: 'emulated-ledger',
+          ...(storage ? { storage } : {}),
+        })
       : undefined;
     const service = new CustosService({
       vaultDir: join(dir, 'vault'),

@@ -354,6 +354,54 @@ export const ProofVerification = z.object({
 /** The largest bundle `verifyProof` takes (the web host's message limit is set above it). */
 export const MAX_BUNDLE_CHARS = 64 * 1024 * 1024;
 
+/** Settings (docs/ui.md "Settings"): what the app runs with, and what can be changed from here. */
+export const StorageBackendHealth = z.object({
+  name: text(100),
+  kind: z.enum(['embedded', 'kubo', 'pinning-service']),
+  /** API address (kubo, pinning service) or the node's listen addresses (embedded). */
+  address: text(2000).nullable(),
+  health: z.enum(['ok', 'unreachable', 'not-running']),
+  /** What is wrong, or what the node says about itself (peer id, version). */
+  detail: text(500).nullable(),
+});
+
+export const Settings = z.object({
+  network: NetworkStatus.extend({ registry: text(42).nullable() }),
+  storage: z.object({
+    backends: z.array(StorageBackendHealth).max(30),
+    cidVersion: z.union([z.literal(0), z.literal(1)]),
+    checkedAt: isoTime,
+  }),
+  signer: z.object({
+    kind: z.enum(['none', 'ledger', 'emulated-ledger', 'dev-key']),
+    label: text(100),
+    address: text(60).nullable(),
+    state: text(40),
+  }),
+  /** The key-release service's attestation policy (enclave-bridge/attestation AttestationPolicy). */
+  trust: z.object({
+    network: text(40),
+    allowedTcbStatuses: z.array(text(60)).max(20),
+    /** Simulated evidence is accepted only on the devnet, and only from its own simulator keys. */
+    acceptsSimulated: z.boolean(),
+    simulationKeys: z.number().int().nonnegative(),
+  }),
+  autoLockMinutes: z.number().int(),
+});
+
+/** A new enclave run on one of the user's datasets (the registry's RunOpened log). */
+export const RunOpened = z.object({
+  datasetId,
+  datasetName: text(200),
+  runId: bytes32,
+  grantId: bytes32,
+  granteeName: text(200).nullable(),
+  appName: text(200).nullable(),
+  runIndex: z.number().int().nonnegative(),
+  txHash: text(66),
+  blockNumber: z.number().int(),
+});
+
 const Empty = z.object({}).strict();
 /** The output of a method that only acts. */
 const Done = z.object({});
@@ -479,6 +527,25 @@ export const METHODS = {
       .strict(),
     output: ProofVerification,
   },
+  /** Network, IPFS backends with live health, signer, enclave trust policy, auto-lock. */
+  getSettings: { input: Empty, output: Settings },
+  /** Minutes of inactivity before the vault locks itself (kept in the vault folder). */
+  setAutoLock: {
+    input: z
+      .object({
+        minutes: z
+          .number()
+          .int()
+          .min(1)
+          .max(24 * 60),
+      })
+      .strict(),
+    output: Done,
+  },
+  /** Stops and starts the network (devnet: a fresh local chain). */
+  restartNetwork: { input: Empty, output: Done },
+  /** Renames an address-book entry (the address must already be in it). */
+  renameContact: { input: Contact.strict(), output: Contact },
   /** Devnet only: presses approve or reject on the emulated Ledger (status.device.canAnswer). */
   answerEmulatedDevice: {
     input: z.object({ answer: z.enum(['approve', 'reject']) }).strict(),
@@ -491,6 +558,7 @@ export const EVENTS = {
   status: AppStatus,
   importProgress: ImportJob,
   publishProgress: PublishProgress,
+  runOpened: RunOpened,
   proofProgress: ProofProgress,
 } as const;
 
@@ -525,3 +593,6 @@ export type ProofProgress = z.output<typeof ProofProgress>;
 export type ProofExport = z.output<typeof ProofExport>;
 export type ProofVerification = z.output<typeof ProofVerification>;
 export type ProofCheck = z.output<typeof ProofCheck>;
+export type Settings = z.output<typeof Settings>;
+export type RunOpened = z.output<typeof RunOpened>;
+export type StorageBackendHealth = z.output<typeof StorageBackendHealth>;

@@ -32,6 +32,10 @@ export const METHOD_LIST = [
   'exportProof',
   'readProofFile',
   'verifyProof',
+  'getSettings',
+  'setAutoLock',
+  'restartNetwork',
+  'renameContact',
   'answerEmulatedDevice',
 ] as const satisfies readonly MethodName[];
 
@@ -39,6 +43,7 @@ export const EVENT_LIST = [
   'status',
   'importProgress',
   'publishProgress',
+  'runOpened',
   'proofProgress',
 ] as const satisfies readonly EventName[];
 

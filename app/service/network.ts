@@ -4,9 +4,10 @@
  * key-release service) around the unlocked vault. The service only uses app/ types here.
  */
 import type { JsonRpcProvider } from 'ethers';
-import type { DisplayedField, EnclaveApp } from '../api/index.ts';
+import type { CID } from 'multiformats/cid';
+import type { DisplayedField, EnclaveApp, StorageBackendHealth } from '../api/index.ts';
 import type { RegistryClient, TypedDataSigner } from '../chain/index.ts';
-import type { DatasetStore } from '../ipfs/index.ts';
+import type { DatasetStore, ReplicaResult } from '../ipfs/index.ts';
 import type { DeviceState } from '../signer/index.ts';
 import type { Vault } from '../vault/index.ts';
 
@@ -28,6 +29,13 @@ export interface NetworkSession {
   readonly store: DatasetStore;
   /** The key-release service's operator address (named on each registered dataset). */
   readonly operator: string;
+  /**
+   * Copies a locally pinned dataset to every remote IPFS backend the settings name (kubo nodes,
+   * pinning services); failures are returned per backend, not thrown. Absent: no remote backend.
+   */
+  replicate?(cid: CID): Promise<ReplicaResult[]>;
+  /** Each IPFS backend (the embedded node first) with a live health check. */
+  storageHealth?(): Promise<StorageBackendHealth[]>;
   close(): Promise<void>;
 }
 
@@ -52,8 +60,21 @@ export interface NetworkBackend {
   readonly label: string;
   readonly simulated: boolean;
   readonly signer: OwnerSigner;
+  /** The key-release service's attestation policy, for Settings (read-only there). */
+  readonly trustPolicy?: TrustPolicyView;
+  /** CID version of new datasets (the storage settings' `cidVersion`). */
+  readonly cidVersion?: 0 | 1;
   /** The enclave applications grants can name (enclave-bridge/apps on the devnet). */
   enclaveApps(): Promise<EnclaveApp[]>;
   /** Starts the network around the unlocked vault (devnet: anvil, Helia, key release). */
   start(vault: Vault): Promise<NetworkSession>;
+}
+
+/** What Settings shows of the key-release service's AttestationPolicy (enclave-bridge). */
+export interface TrustPolicyView {
+  readonly network: string;
+  /** Intel TCB statuses accepted (`Revoked` never is). */
+  readonly allowedTcbStatuses: readonly string[];
+  readonly acceptsSimulated: boolean;
+  readonly simulationKeys: number;
 }

@@ -22,6 +22,7 @@ import {
   type PublishProgress,
   type Grant,
   type GrantRequest,
+  type Settings,
 } from '../api/index.ts';
 import { encryptToFile, iterableSource, sodium, type SodiumBackend } from '../crypto/index.ts';
 import { CustosError, fromFsError } from '../errors/index.ts';
@@ -47,6 +48,8 @@ import {
   type StoredGrant,
 } from './grants.ts';
 import { deviceStatus } from './device-status.ts';
+import { readPreferences, writePreferences } from './preferences.ts';
+import { watchRegistry, type RunOpenedEvent } from './run-watch.ts';
 import { complianceHandlers } from './compliance.ts';
 
 export const APP_VERSION = '0.1.0';
@@ -65,6 +68,8 @@ export interface ServiceOptions {
   readonly chooseFile?: () => Promise<string | null>;
   /** The network profile (devnet: chain + IPFS + key release around the unlocked vault). */
   readonly network?: NetworkBackend;
+  /** How often the running network is checked (health, new runs). Default 1000 ms. */
+  readonly watchIntervalMs?: number;
 }
 
 type Listener = <E extends EventName>(event: E, payload: EventPayload<E>) => void;
@@ -101,6 +106,9 @@ export class CustosService {
   #sessionStart: Promise<NetworkSession> | null = null;
   #networkState: NetworkStatus['state'] = 'not-configured';
   #networkProblem: string | null = null;
+  /** The steward's auto-lock choice (preferences.json), over the host's default. */
+  #autoLock: number | null = null;
+  #stopWatch: (() => void) | null = null;
   readonly handlers: ApiHandlers;
 
   constructor(options: ServiceOptions) {
@@ -208,6 +216,34 @@ export class CustosService {
         current: () => this.#session,
         progress: (p) => this.#emit('proofProgress', p),
       }),
+      getSettings: () => this.#settings(),
+      setAutoLock: async ({ minutes }) => {
+        this.#unlocked();
+        await writePreferences(this.#dir, { autoLockMinutes: minutes });
+        this.#autoLock = minutes;
+        this.#armIdleTimer();
+        await this.#emitStatus();
+        return {};
+      },
+      restartNetwork: async () => {
+        const vault = this.#unlocked();
+        await this.#stopNetwork();
+        this.#startNetwork(vault);
+        return {};
+      },
+      renameContact: async (contact) => {
+        this.#unlocked();
+        const known = (await readContacts(this.#dir)).find(
+          (c) => c.address.toLowerCase() === contact.address.toLowerCase(),
+        );
+        if (!known)
+          throw new CustosError('NotFound', `${contact.address} is not in the address book`, {
+            details: { address: contact.address },
+          });
+        const renamed = { address: known.address, name: contact.name.trim() };
+        await saveContact(this.#dir, renamed);
+        return renamed;
+      },
       answerEmulatedDevice: ({ answer }) => {
         const signer = this.#options.network?.signer;
         if (!signer?.answer)
@@ -253,7 +289,7 @@ export class CustosService {
   }
 
   get #autoLockMinutes(): number {
-    return this.#options.autoLockMinutes ?? 10;
+    return this.#autoLock ?? this.#options.autoLockMinutes ?? 10;
   }
 
   #armIdleTimer(): void {
@@ -272,6 +308,10 @@ export class CustosService {
     this.#armIdleTimer();
     void this.#emitStatus();
     this.#startNetwork(vault);
+    void readPreferences(this.#dir).then((prefs) => {
+      this.#autoLock = prefs.autoLockMinutes;
+      if (this.#vault === vault) this.#armIdleTimer();
+    });
   }
 
   /** Starts the network around the unlocked vault, in the background (status says how it goes). */
@@ -287,6 +327,7 @@ export class CustosService {
         if (this.#sessionStart !== start) return void (await session.close());
         this.#session = session;
         this.#networkState = 'connected';
+        this.#watch(session);
         await this.#emitStatus();
       },
       async (error: unknown) => {
@@ -301,7 +342,108 @@ export class CustosService {
     void this.#emitStatus();
   }
 
+  /** Health of the RPC endpoint and new runs on the user's datasets, while the session runs. */
+  #watch(session: NetworkSession): void {
+    this.#stopWatch?.();
+    const interval = this.#options.watchIntervalMs;
+    this.#stopWatch = watchRegistry({
+      provider: session.provider,
+      registry: session.registry,
+      ...(interval ? { intervalMs: interval } : {}),
+      onHealth: (problem) => {
+        if (this.#session !== session) return;
+        const state = problem ? 'unreachable' : 'connected';
+        const text = problem
+          ? `${session.rpcUrl} does not answer (${problem.message})`.slice(0, 500)
+          : null;
+        if (state === this.#networkState && text === this.#networkProblem) return;
+        this.#networkState = state;
+        this.#networkProblem = text;
+        void this.#emitStatus();
+      },
+      onRunOpened: (event) => void this.#runOpened(session, event),
+    });
+  }
+
+  /** Tells the UI about a run on one of this vault's datasets (others' datasets are ignored). */
+  async #runOpened(session: NetworkSession, e: RunOpenedEvent): Promise<void> {
+    try {
+      if (!this.#vault) return;
+      const onChainId = String(e.args.datasetId).toLowerCase();
+      const d = (await readDatasetsIndex(this.#dir)).find(
+        (x) => x.chain.session === session.id && x.chain.onChainId?.toLowerCase() === onChainId,
+      );
+      if (!d) return;
+      const grantId = String(e.args.grantId).toLowerCase();
+      const grant = (await readGrants(this.#dir)).find((g) => g.grantId === grantId);
+      const contact = grant
+        ? (await readContacts(this.#dir)).find(
+            (c) => c.address.toLowerCase() === grant.grantee.address.toLowerCase(),
+          )
+        : undefined;
+      const measurement = String(e.args.measurement).toLowerCase();
+      const app = ((await this.#options.network?.enclaveApps()) ?? []).find(
+        (a) => a.measurement.toLowerCase() === measurement,
+      );
+      this.#emit('runOpened', {
+        datasetId: d.id,
+        datasetName: d.name,
+        runId: String(e.args.runId).toLowerCase(),
+        grantId,
+        granteeName: contact?.name ?? grant?.grantee.name ?? null,
+        appName: app?.title ?? null,
+        runIndex: Number(e.args.runIndex),
+        txHash: e.transactionHash,
+        blockNumber: e.blockNumber,
+      });
+    } catch {
+      // A notification is best effort; the audit reads the chain itself.
+    }
+  }
+
+  async #settings(): Promise<Settings> {
+    this.#unlocked();
+    const backend = this.#options.network;
+    const session = this.#session;
+    const device = this.#deviceStatus();
+    const backends = session?.storageHealth
+      ? await session.storageHealth()
+      : [
+          {
+            name: 'Embedded IPFS node (in this app)',
+            kind: 'embedded' as const,
+            address: null,
+            health: 'not-running' as const,
+            detail: 'It starts with the network, when the vault is unlocked.',
+          },
+        ];
+    const trust = backend?.trustPolicy;
+    return {
+      network: { ...this.#networkStatus(), registry: session?.registry ?? null },
+      storage: {
+        backends,
+        cidVersion: backend?.cidVersion ?? 1,
+        checkedAt: new Date().toISOString(),
+      },
+      signer: {
+        kind: device.signer,
+        label: backend?.signer.label ?? 'No signer set up',
+        address: device.address,
+        state: device.label.slice(0, 40),
+      },
+      trust: {
+        network: trust?.network ?? backend?.profile ?? 'none',
+        allowedTcbStatuses: [...(trust?.allowedTcbStatuses ?? ['UpToDate'])],
+        acceptsSimulated: trust?.acceptsSimulated ?? false,
+        simulationKeys: trust?.simulationKeys ?? 0,
+      },
+      autoLockMinutes: this.#autoLockMinutes,
+    };
+  }
+
   async #stopNetwork(): Promise<void> {
+    this.#stopWatch?.();
+    this.#stopWatch = null;
     const start = this.#sessionStart;
     this.#sessionStart = null;
     this.#session = null;
@@ -316,6 +458,11 @@ export class CustosService {
     const start = this.#sessionStart;
     if (!start)
       throw new CustosError('RpcUnavailable', this.#networkProblem ?? 'the network is not running');
+    if (this.#networkState === 'unreachable' && this.#session)
+      throw new CustosError(
+        'RpcUnavailable',
+        this.#networkProblem ?? 'the network does not answer',
+      );
     try {
       return await start;
     } catch (error) {
@@ -381,8 +528,13 @@ export class CustosService {
     ]);
     const runsUsed = Number(chain.runsUsed);
     const { session: _session, ...rest } = g;
+    // The address book's name wins: a contact renamed there is renamed everywhere.
+    const contact = (await readContacts(this.#dir)).find(
+      (c) => c.address.toLowerCase() === g.grantee.address.toLowerCase(),
+    );
     return {
       ...rest,
+      grantee: { ...g.grantee, name: contact?.name ?? g.grantee.name },
       runsUsed,
       state: grantState(
         g,
@@ -626,6 +778,19 @@ export class CustosService {
     try {
       const { cid } = await session.store.add(path);
       await session.store.pin(cid);
+      // Every remote backend must hold a copy before anything is registered: a dataset is never
+      // registered while a backend the steward configured lacks it.
+      if (session.replicate) {
+        const failed = (await session.replicate(cid)).filter((r) => !r.pinned);
+        if (failed.length > 0)
+          throw new CustosError(
+            'StorageUnavailable',
+            `not stored on ${failed
+              .map((f) => `${f.name} (${f.error?.message ?? 'not pinned'})`)
+              .join('; ')}: nothing was registered`.slice(0, 1000),
+            { details: { backends: failed.map((f) => f.name).join(', ') } },
+          );
+      }
       progress.cid = cid.toString();
       await this.#updateIndex((all) =>
         all.map((x) =>

@@ -57,6 +57,10 @@ const METHOD_NAMES = {
   exportProof: true,
   readProofFile: true,
   verifyProof: true,
+  getSettings: true,
+  setAutoLock: true,
+  restartNetwork: true,
+  renameContact: true,
   answerEmulatedDevice: true,
 } as const satisfies Record<MethodName, true>;
 

@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import type { DeviceStatus } from '../../../app/api/index.ts';
 import { useApi } from '../api/context.tsx';
 import { ErrorNote } from './ErrorNote.tsx';
+import './device.css';
 
 /** Who signs, in words: the real Ledger, or what stands in for it on the devnet. */
 export const SIGNER_NAME: Record<DeviceStatus['signer'], string> = {
@@ -23,6 +24,56 @@ const SYMBOL: Record<DeviceStatus['state'], string> = {
   rejected: '✕',
   error: '!',
 };
+
+/**
+ * Field names in the steward's words, as a Ledger shows them with Custos's ERC-7730 descriptor
+ * (contracts/erc7730-custos.json; the EIP-712 domain fields as Ledger's generic display names
+ * them). A device without the descriptor shows the raw name, so that stays beside the words.
+ */
+const FIELD_WORDS: Record<string, string> = {
+  name: 'Application',
+  version: 'Version',
+  chainId: 'Network (chain id)',
+  verifyingContract: 'Registry contract',
+  Address: 'Your account',
+  owner: 'Owner',
+  containerId: 'Dataset',
+  datasetId: 'Dataset',
+  cid: 'Content id (CID)',
+  ciphertextHash: 'Ciphertext hash',
+  metadataHash: 'Metadata hash',
+  grantee: 'Grantee',
+  measurements: 'Enclave app',
+  notBefore: 'From',
+  notAfter: 'Until',
+  maxRuns: 'Runs',
+  purposeHash: 'Purpose',
+  legalBasisHash: 'Legal basis',
+  grantId: 'Grant',
+  operator: 'Operator',
+  newOwner: 'New owner',
+  nonce: 'Signature number',
+  deadline: 'Signature valid until',
+};
+
+/** Fields holding Unix times: the device shows seconds, the steward reads a date. */
+const TIME_FIELDS = new Set(['notBefore', 'notAfter', 'deadline']);
+
+/** "measurements[0]" → { words: "Enclave app 1", raw: "measurements[0]" }. */
+export function fieldWords(label: string): string {
+  const match = /^(?:.*\.)?([A-Za-z]+)(?:\[(\d+)\])?$/.exec(label);
+  const base = match?.[1] ?? label;
+  const words = FIELD_WORDS[base];
+  if (!words) return label;
+  return match?.[2] !== undefined ? `${words} ${Number(match[2]) + 1}` : words;
+}
+
+function fieldValue(label: string, value: string): string {
+  const base = /([A-Za-z]+)(?:\[\d+\])?$/.exec(label)?.[1] ?? '';
+  if (!TIME_FIELDS.has(base) || !/^\d{1,12}$/.test(value)) return value;
+  const date = new Date(Number(value) * 1000);
+  return `${value} = ${new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' }).format(date)}`;
+}
 
 /**
  * The device status, everywhere the same (UX principle 3): the state as the headline, then what
@@ -58,12 +109,18 @@ export function DeviceState({ device, compact }: { device: DeviceStatus; compact
         <>
           <p>The device shows these fields. Compare them with what you meant to sign:</p>
           <dl className="device-fields" data-testid="device-fields">
-            {device.fields.map((f, i) => (
-              <div key={i}>
-                <dt>{f.label}</dt>
-                <dd className="mono">{f.value}</dd>
-              </div>
-            ))}
+            {device.fields.map((f, i) => {
+              const words = fieldWords(f.label);
+              return (
+                <div key={i}>
+                  <dt>
+                    {words}
+                    {words !== f.label ? <span className="device-raw mono">{f.label}</span> : null}
+                  </dt>
+                  <dd className="mono">{fieldValue(f.label, f.value)}</dd>
+                </div>
+              );
+            })}
           </dl>
         </>
       ) : null}

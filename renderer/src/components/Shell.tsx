@@ -1,14 +1,16 @@
 import { useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
 import type { AppStatus } from '../../../app/api/index.ts';
 import { useApi } from '../api/context.tsx';
+import { AddressBook } from '../screens/AddressBook.tsx';
 import { Audit } from '../screens/Audit.tsx';
 import { Compliance } from '../screens/Compliance.tsx';
-import { ComingSoon } from '../screens/ComingSoon.tsx';
 import { DatasetDetail } from '../screens/DatasetDetail.tsx';
 import { Datasets } from '../screens/Datasets.tsx';
 import { Import } from '../screens/Import.tsx';
 import { Settings } from '../screens/Settings.tsx';
 import { DevicePrompt } from './Device.tsx';
+import { RunNotifications } from './Notifications.tsx';
 import type { Theme } from './theme.ts';
 import { DevnetBanner, StatusChips, ThemeSwitch } from './TopBar.tsx';
 
@@ -41,6 +43,8 @@ export function Shell({
   const api = useApi();
   const queryClient = useQueryClient();
   const current = screen === 'import' || screen === 'dataset' ? 'datasets' : screen;
+  // "Grant access" after an import opens that dataset with the grant wizard.
+  const [grantFor, setGrantFor] = useState<string | null>(null);
   return (
     <div className="app">
       <a className="skip-link" href="#content">
@@ -89,27 +93,39 @@ export function Shell({
         </nav>
         <main id="content" className="content" tabIndex={-1}>
           {screen === 'datasets' ? (
-            <Datasets onImport={() => onNavigate('import')} onOpen={onOpenDataset} />
+            <Datasets
+              onImport={() => onNavigate('import')}
+              onOpen={(id) => {
+                setGrantFor(null);
+                onOpenDataset(id);
+              }}
+            />
           ) : null}
           {screen === 'dataset' && datasetId ? (
-            <DatasetDetail id={datasetId} status={status} onBack={() => onNavigate('datasets')} />
+            <DatasetDetail
+              id={datasetId}
+              status={status}
+              onBack={() => onNavigate('datasets')}
+              startGrant={grantFor === datasetId}
+            />
           ) : null}
           {screen === 'import' ? (
-            <Import onDone={() => onNavigate('datasets')} onOpen={onOpenDataset} />
+            <Import
+              onDone={() => onNavigate('datasets')}
+              onOpen={onOpenDataset}
+              onGrant={(id) => {
+                setGrantFor(id);
+                onOpenDataset(id);
+              }}
+            />
           ) : null}
           {screen === 'audit' ? <Audit status={status} /> : null}
           {screen === 'compliance' ? <Compliance status={status} /> : null}
-          {screen === 'address-book' ? (
-            <ComingSoon
-              title="Address book"
-              arrives="with the chain layer"
-              what="Give research labs, their accounts and their enclave applications names you recognise — every screen will then show “Oncology Lab, Univ. of Lyon” instead of an address."
-              meanwhile="You will add your first entry when you grant access to a dataset."
-            />
-          ) : null}
+          {screen === 'address-book' ? <AddressBook /> : null}
           {screen === 'settings' ? <Settings status={status} /> : null}
         </main>
       </div>
+      <RunNotifications onOpenAudit={() => onNavigate('audit')} />
       <DevicePrompt device={status.device} />
     </div>
   );

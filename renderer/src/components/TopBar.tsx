@@ -16,7 +16,7 @@ const NETWORK_TEXT: Record<AppStatus['network']['state'], string> = {
   'not-configured': 'not connected yet',
   connecting: 'starting…',
   connected: 'connected',
-  unreachable: 'unreachable',
+  unreachable: 'unreachable — see Settings',
 };
 
 /** Network and device status, always visible; by text and symbol, never by colour alone. */

@@ -123,7 +123,9 @@ function Publish({ d, status }: { d: Dataset; status: AppStatus }) {
         <p className="muted" data-testid="publish-wait">
           {status.network.state === 'connecting'
             ? 'The network is starting; publishing will be possible in a moment.'
-            : 'The network is not running: publishing is not possible now.'}
+            : status.network.state === 'unreachable'
+              ? 'The network does not answer, so publishing is not possible now. Settings → Network says why and can restart the development network.'
+              : 'The network is not running: publishing is not possible now.'}
         </p>
       ) : null}
       <button
@@ -151,7 +153,14 @@ function Publish({ d, status }: { d: Dataset; status: AppStatus }) {
           ))}
         </ol>
       ) : null}
-      <ErrorNote error={error} title="Publishing did not finish" />
+      <ErrorNote
+        error={error}
+        title={
+          progress?.stage === 'publishing'
+            ? 'Not published — nothing was registered on the network'
+            : 'Publishing did not finish'
+        }
+      />
     </div>
   );
 }
@@ -160,13 +169,16 @@ export function DatasetDetail({
   id,
   status,
   onBack,
+  startGrant = false,
 }: {
   id: string;
   status: AppStatus;
   onBack: () => void;
+  /** Open on the Grants tab with the grant wizard (after "Grant access" on the import screen). */
+  startGrant?: boolean;
 }) {
   const api = useApi();
-  const [tab, setTab] = useState<TabId>('details');
+  const [tab, setTab] = useState<TabId>(startGrant ? 'grants' : 'details');
   const dataset = useQuery({ queryKey: ['dataset', id], queryFn: () => api.getDataset({ id }) });
   const d = dataset.data;
   return (
@@ -215,7 +227,7 @@ export function DatasetDetail({
               {
                 id: 'grants',
                 label: 'Grants',
-                content: <GrantsTab d={d} status={status} />,
+                content: <GrantsTab d={d} status={status} startWizard={startGrant} />,
               },
               {
                 id: 'runs',

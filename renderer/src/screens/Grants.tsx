@@ -2,7 +2,9 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import type { AppStatus, Dataset, Grant, GrantState } from '../../../app/api/index.ts';
 import { useApi } from '../api/context.tsx';
+import { ApiCallError } from '../api/client.ts';
 import { CopyValue } from '../components/CopyValue.tsx';
+import { DeviceState } from '../components/Device.tsx';
 import { ErrorNote } from '../components/ErrorNote.tsx';
 import { formatLocal, formatRelative } from '../components/format.ts';
 
@@ -27,6 +29,22 @@ export function When({ iso }: { iso: string }) {
   );
 }
 
+/** Failures the device itself can fix (unlock it, open the app, plug it in): Retry, not Back. */
+const DEVICE_TAGS: readonly string[] = [
+  'DeviceLocked',
+  'WrongApp',
+  'DeviceDisconnected',
+  'DeviceNotFound',
+  'DeviceBusy',
+  'DeviceTimeout',
+];
+
+/** ISO time of a `datetime-local` value; '' when the field is empty or not a date. */
+function isoOf(local: string): string {
+  const t = Date.parse(local);
+  return Number.isFinite(t) ? new Date(t).toISOString() : '';
+}
+
 /** Local `datetime-local` value (no timezone) for a Date. */
 function localInput(date: Date): string {
   const p = (n: number) => String(n).padStart(2, '0');
@@ -46,7 +64,15 @@ const STEPS: { id: Step; label: string }[] = [
  * Grant wizard: who → which enclave app → from/until → runs, purpose, legal basis → review →
  * confirm on the device (the device prompt lists what it shows) → confirmed with the transaction.
  */
-export function GrantWizard({ d, onClose }: { d: Dataset; onClose: () => void }) {
+export function GrantWizard({
+  d,
+  status,
+  onClose,
+}: {
+  d: Dataset;
+  status: AppStatus;
+  onClose: () => void;
+}) {
   const api = useApi();
   const queryClient = useQueryClient();
   const apps = useQuery({ queryKey: ['enclave-apps'], queryFn: () => api.listEnclaveApps({}) });
@@ -64,8 +90,9 @@ export function GrantWizard({ d, onClose }: { d: Dataset; onClose: () => void })
   const [sending, setSending] = useState(false);
   const [done, setDone] = useState<Grant | null>(null);
   const chosen = apps.data?.apps.find((a) => a.name === app);
-  const fromIso = new Date(from).toISOString();
-  const untilIso = new Date(until).toISOString();
+  // An emptied or half-typed date field is '' here (never a crash), and refused below.
+  const fromIso = isoOf(from);
+  const untilIso = isoOf(until);
   const order = STEPS.map((s) => s.id);
   const next = (e: FormEvent) => {
     e.preventDefault();
@@ -96,7 +123,10 @@ export function GrantWizard({ d, onClose }: { d: Dataset; onClose: () => void })
       .catch(setError)
       .finally(() => setSending(false));
   };
-  const endsBeforeStart = Date.parse(untilIso) <= Date.parse(fromIso);
+  const missingDate = fromIso === '' || untilIso === '';
+  const endsBeforeStart = !missingDate && Date.parse(untilIso) <= Date.parse(fromIso);
+  const datesWrong = missingDate || endsBeforeStart;
+  const deviceTrouble = error instanceof ApiCallError && DEVICE_TAGS.includes(error.tag);
 
   return (
     <section className="wizard" aria-labelledby="wizard-title" data-testid="grant-wizard">
@@ -219,6 +249,8 @@ export function GrantWizard({ d, onClose }: { d: Dataset; onClose: () => void })
               value={from}
               required
               onChange={(e) => setFrom(e.target.value)}
+              aria-invalid={fromIso === '' || endsBeforeStart}
+              aria-describedby={datesWrong ? 'dates-error' : undefined}
             />
           </label>
           <label>
@@ -229,15 +261,18 @@ export function GrantWizard({ d, onClose }: { d: Dataset; onClose: () => void })
               value={until}
               required
               onChange={(e) => setUntil(e.target.value)}
-              aria-describedby="until-hint"
+              aria-invalid={untilIso === '' || endsBeforeStart}
+              aria-describedby={datesWrong ? 'until-hint dates-error' : 'until-hint'}
             />
           </label>
           <p id="until-hint" className="muted">
-            {Number.isFinite(Date.parse(untilIso)) ? <When iso={untilIso} /> : null}
+            {untilIso ? <When iso={untilIso} /> : null}
           </p>
-          {endsBeforeStart ? (
-            <p className="note note-error" role="alert" data-testid="dates-error">
-              The grant ends before it starts. Pick an end after the start.
+          {datesWrong ? (
+            <p className="note note-error" role="alert" id="dates-error" data-testid="dates-error">
+              {missingDate
+                ? 'Enter both dates and times: when the grant starts and when it ends.'
+                : 'The grant ends before it starts. Pick an end after the start.'}
             </p>
           ) : null}
           <div className="actions">
@@ -248,7 +283,7 @@ export function GrantWizard({ d, onClose }: { d: Dataset; onClose: () => void })
               type="submit"
               className="button"
               data-testid="wizard-next"
-              disabled={endsBeforeStart}
+              disabled={datesWrong}
             >
               Next
             </button>
@@ -359,6 +394,12 @@ export function GrantWizard({ d, onClose }: { d: Dataset; onClose: () => void })
             the start and end as Unix times ({Math.floor(Date.parse(fromIso) / 1000)} →{' '}
             {Math.floor(Date.parse(untilIso) / 1000)}) and the number of runs: compare them.
           </p>
+          {/* While the device asks for confirmation, the device prompt shows it; here: the rest. */}
+          {(sending && status.device.state !== 'confirm-on-device') || deviceTrouble ? (
+            <div className="panel panel-quiet" data-testid="grant-device">
+              <DeviceState device={status.device} />
+            </div>
+          ) : null}
           <ErrorNote error={error} title="The grant was not made" />
           <div className="actions">
             <button type="button" className="button button-quiet" onClick={back} disabled={sending}>
@@ -371,7 +412,11 @@ export function GrantWizard({ d, onClose }: { d: Dataset; onClose: () => void })
               onClick={sign}
               disabled={sending}
             >
-              {sending ? 'Waiting for your device…' : 'Sign the grant on your device'}
+              {sending
+                ? 'Waiting for your device…'
+                : deviceTrouble
+                  ? 'Retry on your device'
+                  : 'Sign the grant on your device'}
             </button>
           </div>
         </div>
@@ -530,10 +575,19 @@ function RevokeAll({ d, live, onDone }: { d: Dataset; live: number; onDone: () =
 }
 
 /** The Grants tab: the list with states, revoke one, revoke all, and the wizard. */
-export function GrantsTab({ d, status }: { d: Dataset; status: AppStatus }) {
+export function GrantsTab({
+  d,
+  status,
+  startWizard = false,
+}: {
+  d: Dataset;
+  status: AppStatus;
+  /** Open the wizard at once (it waits for the publication when the dataset is not registered). */
+  startWizard?: boolean;
+}) {
   const api = useApi();
   const queryClient = useQueryClient();
-  const [wizard, setWizard] = useState(false);
+  const [wizard, setWizard] = useState(startWizard);
   const registered = d.chain.registered;
   const grants = useQuery({
     queryKey: ['grants', d.id],
@@ -549,12 +603,18 @@ export function GrantsTab({ d, status }: { d: Dataset; status: AppStatus }) {
           A grant lets a research lab’s enclave application use this dataset for a period and a
           number of runs. Publish and register the dataset first (above); then grant access here.
         </p>
+        {wizard ? (
+          <p data-testid="grant-after-publish">
+            The grant wizard opens here as soon as the dataset is registered.
+          </p>
+        ) : null}
       </div>
     );
   if (wizard)
     return (
       <GrantWizard
         d={d}
+        status={status}
         onClose={() => {
           setWizard(false);
           refresh();

@@ -89,7 +89,16 @@ function Progress({ job, onCancel }: { job: ImportJob; onCancel: () => void }) {
   );
 }
 
-export function Import({ onDone, onOpen }: { onDone: () => void; onOpen: (id: string) => void }) {
+export function Import({
+  onDone,
+  onOpen,
+  onGrant,
+}: {
+  onDone: () => void;
+  onOpen: (id: string) => void;
+  /** Opens the dataset with the grant wizard (it asks to publish first when needed). */
+  onGrant: (id: string) => void;
+}) {
   const api = useApi();
   const queryClient = useQueryClient();
   const [path, setPath] = useState('');
@@ -157,15 +166,17 @@ export function Import({ onDone, onOpen }: { onDone: () => void; onOpen: (id: st
             <div>
               <strong className="note-title">“{name}” is encrypted in your vault.</strong>
               <p className="note-text">
-                Next: grant a research lab’s enclave access to it. Granting access arrives with the
-                chain layer — the button below will open the grant wizard then.
+                Next: grant a research lab’s enclave access to it. It is published to IPFS and
+                registered on the network first (one confirmation on your device), then the grant
+                wizard opens.
               </p>
               <div className="actions">
                 <button
                   type="button"
                   className="button button-primary"
-                  disabled
-                  aria-describedby="grant-later"
+                  data-testid="import-grant"
+                  disabled={!job.datasetId}
+                  onClick={() => onGrant(job.datasetId ?? '')}
                 >
                   Grant access
                 </button>
@@ -182,10 +193,6 @@ export function Import({ onDone, onOpen }: { onDone: () => void; onOpen: (id: st
                   </button>
                 ) : null}
               </div>
-              <p id="grant-later" className="muted small">
-                Not available yet: grants are signed on your Ledger and recorded on the network,
-                which this version does not connect to.
-              </p>
             </div>
           </div>
         ) : null}

@@ -1,65 +1,391 @@
-import { useMutation, useQueryClient } from '@tanstack/react-query';
-import type { AppStatus } from '../../../app/api/index.ts';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState, type FormEvent } from 'react';
+import type { AppStatus, Settings as SettingsView } from '../../../app/api/index.ts';
 import { useApi } from '../api/context.tsx';
+import { CopyValue } from '../components/CopyValue.tsx';
+import { SIGNER_NAME } from '../components/Device.tsx';
 import { ErrorNote } from '../components/ErrorNote.tsx';
-import { ComingSoon } from './ComingSoon.tsx';
+import { formatLocal } from '../components/format.ts';
+import './settings.css';
 
-/** Settings: what this version really has (this device), then what arrives with each layer. */
+/** Live health is asked again this often while the screen is open. */
+const HEALTH_REFRESH_MS = 10_000;
+
+/** Intel's TCB statuses (enclave-bridge/attestation TCB_STATUSES), in the steward's words. */
+const TCB_WORDS: [string, string][] = [
+  ['UpToDate', 'Up to date'],
+  ['SWHardeningNeeded', 'Software hardening needed'],
+  ['ConfigurationNeeded', 'Configuration needed'],
+  ['ConfigurationAndSWHardeningNeeded', 'Configuration and software hardening needed'],
+  ['OutOfDate', 'Out of date'],
+  ['OutOfDateConfigurationNeeded', 'Out of date, configuration needed'],
+  ['Revoked', 'Revoked (never accepted)'],
+];
+
+const PROFILE_WORDS: Record<SettingsView['network']['profile'], string> = {
+  devnet: 'Development network (devnet)',
+  testnet: 'Test network',
+  mainnet: 'Main network',
+};
+
+const NET_STATE: Record<SettingsView['network']['state'], string> = {
+  'not-configured': '○ Not connected',
+  connecting: '◌ Starting…',
+  connected: '● Connected',
+  unreachable: '✕ Unreachable',
+};
+
+const HEALTH: Record<SettingsView['storage']['backends'][number]['health'], string> = {
+  ok: '● Reachable',
+  unreachable: '✕ Unreachable',
+  'not-running': '○ Not running',
+};
+
+const KIND: Record<SettingsView['storage']['backends'][number]['kind'], string> = {
+  embedded: 'Embedded Helia node',
+  kubo: 'kubo node (RPC)',
+  'pinning-service': 'Pinning service',
+};
+
+function Restart() {
+  return (
+    <p className="muted settings-restart">
+      Changing this needs a restart of Custos with another profile; it cannot be changed from this
+      screen.
+    </p>
+  );
+}
+
+function Network({ s, onRestart }: { s: SettingsView; onRestart: () => void }) {
+  const api = useApi();
+  const restart = useMutation({ mutationFn: () => api.restartNetwork({}), onSuccess: onRestart });
+  const n = s.network;
+  return (
+    <div className="panel" data-testid="settings-network">
+      <h2 id="network-title">Network</h2>
+      <dl className="details">
+        <div>
+          <dt>Profile</dt>
+          <dd>{PROFILE_WORDS[n.profile]}</dd>
+        </div>
+        <div>
+          <dt>State</dt>
+          <dd data-testid="settings-network-state" data-state={n.state}>
+            {NET_STATE[n.state]}
+          </dd>
+        </div>
+        <div>
+          <dt>RPC address</dt>
+          <dd className="mono">{n.rpcUrl ?? '—'}</dd>
+        </div>
+        <div>
+          <dt>Chain id</dt>
+          <dd>{n.chainId ?? '—'}</dd>
+        </div>
+        <div className="details-wide">
+          <dt>Registry contract</dt>
+          <dd>{n.registry ? <CopyValue value={n.registry} label="registry address" /> : '—'}</dd>
+        </div>
+      </dl>
+      {n.state === 'unreachable' ? (
+        <div className="note note-error" role="alert" data-testid="settings-network-problem">
+          <p className="note-text">
+            {n.profile === 'devnet'
+              ? 'The local development chain stopped answering. Restart it: a new, empty chain starts, and datasets must be published again on it.'
+              : 'The network’s RPC address does not answer. Check your connection, or ask whoever runs the node; Custos checks again every second.'}
+          </p>
+          {n.problem ? <p className="muted mono">{n.problem}</p> : null}
+        </div>
+      ) : null}
+      {n.profile === 'devnet' ? (
+        <p>
+          <button
+            type="button"
+            className="button"
+            data-testid="restart-network"
+            disabled={restart.isPending || n.state === 'connecting'}
+            onClick={() => restart.mutate()}
+          >
+            {restart.isPending ? 'Restarting…' : 'Restart the development network'}
+          </button>
+        </p>
+      ) : null}
+      <ErrorNote error={restart.error} title="The network did not restart" />
+      <Restart />
+    </div>
+  );
+}
+
+function Storage({ s, checking }: { s: SettingsView; checking: boolean }) {
+  return (
+    <div className="panel" data-testid="settings-storage">
+      <h2>IPFS storage</h2>
+      <p>
+        Each published dataset is pinned by the embedded node, then copied to every other backend
+        below; it is registered on the network only once all of them hold it. New datasets use CID
+        version {s.storage.cidVersion}.
+      </p>
+      <table className="table">
+        <caption className="visually-hidden">IPFS backends and their health</caption>
+        <thead>
+          <tr>
+            <th scope="col">Backend</th>
+            <th scope="col">Kind</th>
+            <th scope="col">Health</th>
+            <th scope="col">Address</th>
+          </tr>
+        </thead>
+        <tbody>
+          {s.storage.backends.map((b) => (
+            <tr key={b.name} data-testid="storage-backend" data-health={b.health}>
+              <td>{b.name}</td>
+              <td>{KIND[b.kind]}</td>
+              <td>
+                {HEALTH[b.health]}
+                {b.detail ? <span className="settings-detail muted">{b.detail}</span> : null}
+              </td>
+              <td className="mono settings-address">{b.address ?? '—'}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <p className="muted" aria-live="polite">
+        {checking ? 'Checking…' : `Checked ${formatLocal(s.storage.checkedAt)}.`} Checked again
+        every {HEALTH_REFRESH_MS / 1000} s while this screen is open.
+      </p>
+      <p className="muted">
+        Backends (kubo nodes, pinning services and their tokens) are read from the vault’s storage
+        settings when the network starts: adding or removing one needs a restart.
+      </p>
+    </div>
+  );
+}
+
+function Signer({ s }: { s: SettingsView }) {
+  return (
+    <div className="panel" data-testid="settings-signer">
+      <h2>Signer</h2>
+      <dl className="details">
+        <div>
+          <dt>Signs with</dt>
+          <dd>{SIGNER_NAME[s.signer.kind]}</dd>
+        </div>
+        <div>
+          <dt>Device</dt>
+          <dd>{s.signer.state}</dd>
+        </div>
+        <div className="details-wide">
+          <dt>Account</dt>
+          <dd>
+            {s.signer.address ? (
+              <CopyValue value={s.signer.address} label="signer account" />
+            ) : (
+              'read from the device at the first signature'
+            )}
+          </dd>
+        </div>
+      </dl>
+      <p className="muted">
+        {s.signer.kind === 'emulated-ledger'
+          ? 'An APDU-level emulated Ledger with the development seed: the devnet stand-in for a Ledger. It is never offered on another network.'
+          : s.signer.kind === 'dev-key'
+            ? 'A development key on disk: devnet only, never a production signer.'
+            : s.signer.kind === 'ledger'
+              ? 'A Ledger over USB: every registration, grant and revocation is confirmed on it.'
+              : 'No signer is set up.'}
+      </p>
+      <Restart />
+    </div>
+  );
+}
+
+function Trust({ s }: { s: SettingsView }) {
+  const allowed = new Set(s.trust.allowedTcbStatuses);
+  return (
+    <div className="panel" data-testid="settings-trust">
+      <h2>Enclave trust policy</h2>
+      <p>
+        The key-release service gives a dataset key only to an enclave whose attestation verifies
+        under this policy, and only after the network has accepted its run.
+      </p>
+      <h3>Intel platform (TCB) statuses</h3>
+      <ul className="settings-tcb" data-testid="trust-tcb">
+        {TCB_WORDS.map(([tag, words]) => (
+          <li key={tag} data-accepted={allowed.has(tag) ? 'yes' : 'no'}>
+            <span aria-hidden="true">{allowed.has(tag) ? '✓' : '✕'}</span>{' '}
+            {allowed.has(tag) ? 'Accepted' : 'Refused'}: {words}{' '}
+            <span className="muted mono">({tag})</span>
+          </li>
+        ))}
+      </ul>
+      <h3>Simulated enclaves</h3>
+      <p data-testid="trust-simulated">
+        {s.trust.acceptsSimulated
+          ? `Accepted, because this is the development network — only from this devnet’s own simulator (${s.trust.simulationKeys} key${s.trust.simulationKeys === 1 ? '' : 's'}). Their runs carry a SIMULATED badge everywhere.`
+          : 'Refused: simulated evidence is accepted only on the development network.'}
+      </p>
+      <p className="muted">
+        The policy is read by the key-release service when the network starts; in this version it
+        follows the profile and cannot be changed here.
+      </p>
+    </div>
+  );
+}
+
+function AutoLock({ minutes }: { minutes: number }) {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  const [value, setValue] = useState(String(minutes));
+  const save = useMutation({
+    mutationFn: (m: number) => api.setAutoLock({ minutes: m }),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: ['settings'] }),
+  });
+  const n = Number(value);
+  const valid = Number.isInteger(n) && n >= 1 && n <= 1440;
+  return (
+    <form
+      className="form settings-autolock"
+      onSubmit={(e: FormEvent) => {
+        e.preventDefault();
+        if (valid) save.mutate(n);
+      }}
+    >
+      <label>
+        Lock the vault after this many minutes without activity
+        <input
+          type="number"
+          min={1}
+          max={1440}
+          required
+          value={value}
+          data-testid="autolock-minutes"
+          aria-invalid={!valid}
+          aria-describedby="autolock-hint"
+          onChange={(e) => setValue(e.target.value)}
+        />
+      </label>
+      <p id="autolock-hint" className="muted">
+        Between 1 and 1440 (a day). The desktop app also locks when the screen locks or the computer
+        sleeps.
+      </p>
+      <div className="actions">
+        <button
+          type="submit"
+          className="button"
+          data-testid="autolock-save"
+          disabled={!valid || save.isPending || n === minutes}
+        >
+          Save
+        </button>
+      </div>
+      {save.isSuccess && n === minutes ? (
+        <p role="status" data-testid="autolock-saved">
+          Saved: the vault now locks after {minutes} minutes idle.
+        </p>
+      ) : null}
+      <ErrorNote error={save.error} title="Not saved" />
+    </form>
+  );
+}
+
+function DesktopNotifications() {
+  const supported = typeof Notification !== 'undefined';
+  const [permission, setPermission] = useState(supported ? Notification.permission : 'denied');
+  if (!supported) return <p className="muted">This window cannot show system notifications.</p>;
+  return (
+    <>
+      <p>
+        A notice appears in this window whenever an enclave run starts on one of your datasets.{' '}
+        {permission === 'granted'
+          ? 'System notifications are allowed too.'
+          : permission === 'denied'
+            ? 'System notifications are blocked for this window (change it in the browser or system settings).'
+            : 'You can also get a system notification.'}
+      </p>
+      {permission === 'default' ? (
+        <button
+          type="button"
+          className="button button-quiet"
+          onClick={() => void Notification.requestPermission().then(setPermission)}
+        >
+          Allow system notifications
+        </button>
+      ) : null}
+    </>
+  );
+}
+
+/** Settings: network, IPFS backends (live health), signer, enclave trust policy, this device. */
 export function Settings({ status }: { status: AppStatus }) {
   const api = useApi();
   const queryClient = useQueryClient();
+  const settings = useQuery({
+    queryKey: ['settings'],
+    queryFn: () => api.getSettings({}),
+    refetchInterval: HEALTH_REFRESH_MS,
+  });
   const forget = useMutation({
     mutationFn: () => api.forgetDevice({}),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: ['status'] }),
   });
+  // The network state comes with every status event; the rest is asked for.
+  const s = settings.data
+    ? { ...settings.data, network: { ...settings.data.network, ...status.network } }
+    : null;
   return (
-    <>
-      <section className="screen" aria-labelledby="device-title">
-        <h1>Settings</h1>
-        <div className="panel" data-testid="settings-device">
-          <h2 id="device-title">This device</h2>
-          <p>
-            The vault locks itself after <strong>{status.autoLockMinutes} minutes</strong> without
-            activity; the desktop app also locks it when the screen locks or the computer sleeps.
-          </p>
-          {status.remember.available ? (
-            status.remember.enabled ? (
-              <>
-                <p>
-                  The passphrase is remembered in this computer’s keychain: anyone who can log in to
-                  this account can unlock the vault.
-                </p>
-                <button
-                  type="button"
-                  className="button"
-                  onClick={() => forget.mutate()}
-                  disabled={forget.isPending}
-                >
-                  Forget the passphrase on this device
-                </button>
-                <ErrorNote error={forget.error} />
-              </>
-            ) : (
-              <p className="muted">
-                The passphrase is not remembered on this device. You can choose to remember it when
-                you unlock.
+    <section className="screen settings" aria-labelledby="settings-title">
+      <h1 id="settings-title">Settings</h1>
+      <ErrorNote error={settings.error} title="Settings could not be read" />
+      {settings.isPending ? <p className="muted">Reading settings…</p> : null}
+      {s ? (
+        <>
+          <Network
+            s={s}
+            onRestart={() => void queryClient.invalidateQueries({ queryKey: ['settings'] })}
+          />
+          <Storage s={s} checking={settings.isFetching} />
+          <Signer s={s} />
+          <Trust s={s} />
+        </>
+      ) : null}
+      <div className="panel" data-testid="settings-device">
+        <h2 id="device-title">This device</h2>
+        <AutoLock minutes={status.autoLockMinutes} />
+        {status.remember.available ? (
+          status.remember.enabled ? (
+            <>
+              <p>
+                The passphrase is remembered in this computer’s keychain: anyone who can log in to
+                this account can unlock the vault.
               </p>
-            )
+              <button
+                type="button"
+                className="button"
+                onClick={() => forget.mutate()}
+                disabled={forget.isPending}
+              >
+                Forget the passphrase on this device
+              </button>
+              <ErrorNote error={forget.error} />
+            </>
           ) : (
             <p className="muted">
-              “Remember on this device” needs the desktop app and an operating-system keychain; it
-              is not offered in this window.
+              The passphrase is not remembered on this device. You can choose to remember it when
+              you unlock.
             </p>
-          )}
-        </div>
-      </section>
-      <ComingSoon
-        level={2}
-        title="More settings"
-        arrives="as each layer lands"
-        what="Network profiles, IPFS storage with live health, your Ledger, the enclave trust policy (which platform statuses are accepted), the operator key, and backups."
-        meanwhile="This vault is on the development network."
-      />
-    </>
+          )
+        ) : (
+          <p className="muted">
+            “Remember on this device” needs the desktop app and an operating-system keychain; it is
+            not offered in this window.
+          </p>
+        )}
+        <h3>Notifications</h3>
+        <DesktopNotifications />
+      </div>
+      <p className="muted">
+        Not here yet: the operator key (the key-release service’s signing key) and vault backups.
+      </p>
+    </section>
   );
 }

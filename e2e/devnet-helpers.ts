@@ -1,0 +1,110 @@
+/**
+ * Set-up steps the devnet e2e specs share: a vault with one imported dataset, published and
+ * registered through the API (the UI paths have their own tests), the emulated device answered.
+ */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Page } from '@playwright/test';
+import { writeSyntheticFile } from '../app/synthetic/index.ts';
+import type { emulatedOwnerSigner } from '../main/devnet.ts';
+import { expect, type Custos } from './fixtures.ts';
+
+const CSV = [
+  'patient_id,sex,age,diagnosis',
+  'P-0001,F,54,I25.1',
+  'P-0002,M,61,I48.0',
+  'P-0003,F,47,I50.9',
+  '',
+].join('\n');
+
+/** A vault with one imported dataset, created through the API (the first-run UI has its own test). */
+export async function vaultWithDataset(custos: Custos, patients?: number): Promise<string> {
+  const h = custos.service.handlers;
+  await h.createVault({ passphrase: 'granite orchid lantern seventy' });
+  const path = join(custos.dir, patients ? 'patients.ndjson' : 'cardiology.csv');
+  if (patients) await writeSyntheticFile(path, 'fhir-ndjson', patients);
+  else await writeFile(path, CSV);
+  const { jobId } = await h.startImport({
+    path,
+    name: 'Cardiology cohort 2024',
+    description: 'Synthetic patients',
+  });
+  for (;;) {
+    const job = await h.getImport({ jobId });
+    if (job.state !== 'running') {
+      expect(job.state).toBe('done');
+      return job.datasetId ?? '';
+    }
+    await new Promise<void>((resolve) => {
+      const off = custos.service.onEvent((event) => {
+        if (event === 'importProgress') {
+          off();
+          resolve();
+        }
+      });
+    });
+  }
+}
+
+/** Presses approve on the emulated device whenever it asks (setup through the API only). */
+export function autoApprove(custos: Custos): () => void {
+  return custos.service.onEvent((event, payload) => {
+    if (event === 'status' && 'device' in payload && payload.device.canAnswer)
+      void custos.service.handlers.answerEmulatedDevice({ answer: 'approve' });
+  });
+}
+
+/** A dataset published and registered through the API (the UI path has its own test). */
+export async function publishedDataset(custos: Custos, patients?: number): Promise<string> {
+  const id = await vaultWithDataset(custos, patients);
+  for (;;) {
+    const s = await custos.service.handlers.getStatus({});
+    if (s.network.state === 'connected') break;
+    expect(s.network.state).toBe('connecting');
+    await new Promise<void>((resolve) => {
+      const off = custos.service.onEvent((event) => {
+        if (event === 'status') {
+          off();
+          resolve();
+        }
+      });
+    });
+  }
+  const off = autoApprove(custos);
+  try {
+    await custos.service.handlers.publishDataset({ id });
+  } finally {
+    off();
+  }
+  return id;
+}
+
+export async function openDataset(page: Page, custos: Custos): Promise<void> {
+  await page.goto(custos.host.url);
+  await expect(page.getByTestId('network-status')).toContainText('connected', { timeout: 30_000 });
+  await page.getByTestId('open-dataset').click();
+}
+
+/** The emulated Ledger behind the devnet profile (to lock, unlock or unplug it). */
+export function emulatedDevice(custos: Custos): ReturnType<typeof emulatedOwnerSigner>['device'] {
+  const signer = custos.network?.signer as ReturnType<typeof emulatedOwnerSigner> | undefined;
+  if (!signer?.device) throw new Error('this test needs the emulated Ledger');
+  return signer.device;
+}
+
+/** Waits until the network has started around the unlocked vault. */
+export async function networkConnected(custos: Custos): Promise<void> {
+  for (;;) {
+    const s = await custos.service.handlers.getStatus({});
+    if (s.network.state === 'connected') return;
+    expect(s.network.state).toBe('connecting');
+    await new Promise<void>((resolve) => {
+      const off = custos.service.onEvent((event) => {
+        if (event === 'status') {
+          off();
+          resolve();
+        }
+      });
+    });
+  }
+}
