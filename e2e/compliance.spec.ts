@@ -1,0 +1,240 @@
+/**
+ * The Compliance screen on the devnet behind the app: a published dataset, a grant and a run of
+ * the simulated enclave; export the usage proof (bundle + PDF into the vault) → check the exported
+ * bundle by choosing it → every check passes; drop a tampered copy → the failing check is named,
+ * with what it means and what to do. Bad input: an end before the start, a file that is not a
+ * bundle, the network going down (export explained, checking falls back to offline and says so).
+ */
+import AxeBuilder from '@axe-core/playwright';
+import { execFileSync } from 'node:child_process';
+import { readFile, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Page } from '@playwright/test';
+import { Wallet } from 'ethers';
+import { DEVNET_KEYS } from '../app/chain/index.ts';
+import { sodium } from '../app/crypto/index.ts';
+import { runSimulatedEnclave } from '../enclave-bridge/simulator/index.ts';
+import { autoApprove, publishedDataset } from './devnet-helpers.ts';
+import { expect, shot, test, type Custos } from './fixtures.ts';
+
+test.use({ devnet: true });
+
+/** A registered dataset with one grant and one run of the simulated enclave (through the API). */
+async function datasetWithRun(custos: Custos): Promise<void> {
+  const datasetId = await publishedDataset(custos, 200);
+  const env = custos.network?.sessions[0]?.env;
+  if (!env) throw new Error('the devnet did not start');
+  const off = autoApprove(custos);
+  const grant = await custos.service.handlers.createGrant({
+    datasetId,
+    grantee: { address: new Wallet(DEVNET_KEYS.relayer).address, name: 'Cardiology Research Lab' },
+    apps: ['cohort-stats'],
+    notBefore: new Date(Date.now() - 60_000).toISOString(),
+    notAfter: new Date(Date.now() + 30 * 86400_000).toISOString(),
+    maxRuns: 2,
+    purpose: 'Cardiology outcomes research',
+    legalBasis: 'GDPR art. 9(2)(j)',
+  });
+  off();
+  await runSimulatedEnclave({
+    app: 'cohort-stats',
+    grantId: grant.grantId,
+    params: {},
+    consumerPublicKey: (await sodium()).boxKeypair().publicKey,
+    keyReleaseUrl: env.keyRelease.url,
+    ipfs: env.descriptor.ipfs,
+    simulationKey: env.simulationKey,
+    relayer: env.relayer,
+  });
+}
+
+async function openCompliance(page: Page, custos: Custos): Promise<void> {
+  await page.goto(custos.host.url);
+  await expect(page.getByTestId('network-status')).toContainText('connected', { timeout: 30_000 });
+  await page.getByRole('button', { name: 'Compliance', exact: true }).click();
+  await expect(page.getByTestId('compliance')).toBeVisible();
+}
+
+/** Exports for all time through the UI; returns the folder and the seconds it took (click → result). */
+async function exportAllTime(page: Page): Promise<{ folder: string; seconds: number }> {
+  const started = Date.now();
+  await page.getByTestId('export-button').click();
+  await expect(page.getByTestId('export-result')).toBeVisible({ timeout: 30_000 });
+  const seconds = (Date.now() - started) / 1000;
+  return { folder: (await page.getByTestId('export-folder').textContent()) ?? '', seconds };
+}
+
+/** Serious and critical axe violations (WCAG 2.x A/AA) of the screen as it is. */
+async function seriousViolations(page: Page): Promise<string[]> {
+  const result = await new AxeBuilder({ page })
+    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
+    .analyze();
+  return result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
+
+/** Drops a file on the drop zone the way a file manager does (a DataTransfer with one File). */
+async function dropFile(page: Page, name: string, text: string): Promise<void> {
+  // A string expression: the e2e code is typed without the DOM library.
+  const dataTransfer = await page.evaluateHandle(
+    `(() => { const dt = new DataTransfer(); dt.items.add(new File([${JSON.stringify(text)}], ${JSON.stringify(name)}, { type: 'application/json' })); return dt; })()`,
+  );
+  await page.getByTestId('drop-zone').dispatchEvent('drop', { dataTransfer });
+}
+
+test('export a usage proof, check it (all checks pass), drop a tampered copy (the failing check is named)', async ({
+  page,
+  custos,
+}) => {
+  await datasetWithRun(custos);
+  await openCompliance(page, custos);
+  await shot(page, '50-compliance');
+
+  // An end before the start is refused on the spot.
+  await page.getByTestId('proof-from').fill('2026-03-31');
+  await page.getByTestId('proof-until').fill('2026-01-01');
+  await expect(page.getByTestId('period-error')).toContainText('ends before it starts');
+  await expect(page.getByTestId('export-button')).toBeDisabled();
+  await shot(page, '51-compliance-period-error');
+  await page.getByTestId('proof-from').fill('');
+  await page.getByTestId('proof-until').fill('');
+
+  const { folder, seconds } = await exportAllTime(page);
+  console.log(`compliance e2e: export (click → result shown) ${seconds.toFixed(2)} s`);
+  expect(folder).toContain(
+    join(custos.dir, 'vault', 'exports', 'cardiology-cohort-2024_all-time_'),
+  );
+  expect((await readdir(folder)).sort()).toEqual(['usage-proof.json', 'usage-proof.pdf']);
+  await expect(page.getByTestId('summary-runs')).toContainText('1');
+  await expect(page.getByTestId('summary-grants')).toContainText('1');
+  await expect(page.getByTestId('summary-refusals')).toContainText('0');
+  await expect(page.getByTestId('export-simulated')).toContainText('SIMULATED');
+  await shot(page, '52-compliance-exported');
+
+  // The web host offers a download of what was written.
+  const download = page.waitForEvent('download');
+  await page.getByTestId('download-json').click();
+  const saved = join(custos.dir, 'downloaded.json');
+  await (await download).saveAs(saved);
+  const json = await readFile(join(folder, 'usage-proof.json'), 'utf8');
+  expect(await readFile(saved, 'utf8')).toBe(json);
+
+  // Check the exported bundle by choosing it: every check passes, against the network.
+  await page.getByTestId('verify-file').setInputFiles(join(folder, 'usage-proof.json'));
+  const result = page.getByTestId('verify-result');
+  await expect(result).toHaveAttribute('data-verdict', 'verified');
+  await expect(page.getByTestId('check-block-anchor')).toHaveAttribute('data-status', 'passed');
+  await expect(page.getByTestId('check-enclave-signature')).toHaveAttribute(
+    'data-status',
+    'passed',
+  );
+  await expect(page.locator('[data-testid^="check-"][data-status="failed"]')).toHaveCount(0);
+  await expect(result).toContainText('against the running network');
+  await expect(page.getByTestId('verify-scope')).toContainText('Cardiology cohort 2024');
+  await shot(page, '53-compliance-verified');
+  expect(await seriousViolations(page), 'export result and verified bundle').toEqual([]);
+
+  // The PDF report alone is enough: its attached bundle is checked.
+  await page.getByTestId('verify-file').setInputFiles(join(folder, 'usage-proof.pdf'));
+  await expect(result).toContainText('attached to the PDF report');
+  await expect(result).toHaveAttribute('data-verdict', 'verified');
+
+  // A tampered copy (one hex digit of the run's result hash) dropped on the zone.
+  const bundle = JSON.parse(json) as { runs: { resultHash: string | null }[] };
+  const run = bundle.runs.find((r) => r.resultHash !== null);
+  if (!run?.resultHash) throw new Error('the run did not close');
+  run.resultHash = `${run.resultHash.slice(0, -1)}${run.resultHash.endsWith('0') ? '1' : '0'}`;
+  await dropFile(page, 'usage-proof (tampered).json', JSON.stringify(bundle, null, 2));
+  await expect(result).toHaveAttribute('data-verdict', 'failed');
+  const failed = page.getByTestId('check-enclave-signature');
+  await expect(failed).toHaveAttribute('data-status', 'failed');
+  await expect(failed).toContainText('What it means');
+  await expect(failed).toContainText('What to do');
+  await expect(page.getByTestId('verify-headline')).toContainText(
+    'every run’s result is signed by its enclave',
+  );
+  await expect(page.getByTestId('check-block-anchor')).toHaveAttribute('data-status', 'passed');
+  await failed.getByText('What failed').click();
+  await shot(page, '54-compliance-tampered');
+  expect(await seriousViolations(page), 'tampered bundle').toEqual([]);
+
+  // Not a bundle: a typed error that says so; the screen stays usable.
+  await page.getByTestId('verify-file').setInputFiles({
+    name: 'notes.txt',
+    mimeType: 'text/plain',
+    buffer: Buffer.from('minutes of the ethics committee'),
+  });
+  await expect(page.getByTestId('error')).toHaveAttribute('data-tag', 'BundleMalformed');
+  await expect(page.getByTestId('error')).toContainText('not a valid usage-proof bundle');
+  await expect(result).toHaveCount(0);
+
+  // "Verify this proof now" checks what was just exported.
+  await page.getByTestId('verify-now').click();
+  await expect(result).toHaveAttribute('data-verdict', 'verified');
+  await page.getByTestId('theme').selectOption('dark');
+  await shot(page, '55-compliance-verified-dark');
+  expect(await seriousViolations(page), 'dark theme').toEqual([]);
+});
+
+test('the network goes down: export is explained, checking falls back to offline and says so', async ({
+  page,
+  custos,
+}) => {
+  await datasetWithRun(custos);
+  await openCompliance(page, custos);
+  const { folder } = await exportAllTime(page);
+  expect((await stat(join(folder, 'usage-proof.pdf'))).size).toBeGreaterThan(1000);
+
+  // Stop the devnet's anvil (this worker's child, by its process id): the RPC is unreachable.
+  const rpc = new URL(custos.network?.sessions[0]?.env.devnet.rpcUrl ?? '');
+  const pid = await anvilPid(Number(rpc.port));
+  process.kill(pid, 'SIGTERM');
+  await expect.poll(() => alive(pid)).toBe(false);
+
+  await page.getByTestId('export-button').click();
+  await expect(page.getByTestId('error')).toHaveAttribute('data-tag', 'RpcUnavailable');
+  await expect(page.getByTestId('error')).toContainText('cannot be reached');
+  await expect(page.getByTestId('export-stages')).toContainText('✕');
+  await shot(page, '56-compliance-network-down');
+
+  await page.getByTestId('verify-file').setInputFiles(join(folder, 'usage-proof.json'));
+  const result = page.getByTestId('verify-result');
+  await expect(result).toHaveAttribute('data-verdict', 'unanchored');
+  await expect(result).toContainText('could not be reached');
+  await expect(page.getByTestId('check-block-anchor')).toHaveAttribute(
+    'data-status',
+    'not-checked',
+  );
+  await expect(page.getByTestId('check-receipt-proof')).toHaveAttribute('data-status', 'passed');
+  await shot(page, '57-compliance-offline-check');
+  // Still usable: another screen opens.
+  await page.getByRole('button', { name: 'Datasets', exact: true }).click();
+  await expect(page.getByTestId('dataset-row')).toHaveCount(1);
+});
+
+/** The anvil listening on 127.0.0.1:port — only when this test worker started it (directly or
+ * through the devnet's watchdog shell). */
+async function anvilPid(port: number): Promise<number> {
+  const line = execFileSync('ss', ['-ltnpH', `sport = :${port}`], { encoding: 'utf8' });
+  const pid = Number(/"anvil",pid=(\d+)/.exec(line)?.[1]);
+  const parent = async (p: number): Promise<number> => {
+    const stat = await readFile(`/proc/${p}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  };
+  let ancestor = pid;
+  for (let up = 0; pid && up < 3 && ancestor > 1; up += 1) {
+    ancestor = await parent(ancestor);
+    if (ancestor === process.pid) return pid;
+  }
+  throw new Error(`no anvil of this worker on port ${port}`);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
