@@ -177,13 +177,26 @@ test('export a usage proof, check it (all checks pass), drop a tampered copy (th
   expect(await seriousViolations(page), 'dark theme').toEqual([]);
 });
 
-test('the network goes down: export is explained, checking falls back to offline and says so', async ({
+test('exported from the keyboard; then the network goes down: export is explained, checking falls back to offline and says so', async ({
   page,
   custos,
 }) => {
   await datasetWithRun(custos);
   await openCompliance(page, custos);
-  const { folder } = await exportAllTime(page);
+  // From the keyboard alone: Tab from the dataset list reaches the export button, Enter exports.
+  await page.getByTestId('proof-dataset').focus();
+  let reached = false;
+  for (let i = 0; i < 12 && !reached; i += 1) {
+    await page.keyboard.press('Tab');
+    reached =
+      (await page.evaluate("document.activeElement?.getAttribute('data-testid') ?? ''")) ===
+      'export-button';
+  }
+  expect(reached).toBe(true);
+  await expect(page.getByTestId('export-button')).toHaveCSS('outline-style', 'solid');
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('export-result')).toBeVisible({ timeout: 30_000 });
+  const folder = (await page.getByTestId('export-folder').textContent()) ?? '';
   expect((await stat(join(folder, 'usage-proof.pdf'))).size).toBeGreaterThan(1000);
 
   // Stop the devnet's anvil (this worker's child, by its process id): the RPC is unreachable.
