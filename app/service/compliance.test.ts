@@ -300,6 +300,18 @@ describe('verify', () => {
     expect(v.failures[0]?.reason).toMatch(/resultHash/);
   });
 
+  it('a bundle cut short fails the format check; the checks it stops are not checked, not passed', async () => {
+    const v = await handlers.verifyProof({
+      fileName: 'cut.json',
+      json: json.slice(0, json.indexOf('"receipts"')).replace(/,\s*$/, '}'),
+    });
+    expect(v.verdict).toBe('failed');
+    expect(statusOf(v, 'format')).toBe('failed');
+    expect(v.checks.filter((c) => c.check !== 'format').map((c) => c.status)).toEqual(
+      Array(v.checks.length - 1).fill('not-checked'),
+    );
+  });
+
   it('not JSON, JSON that is not a bundle, a PDF without a bundle: BundleMalformed', async () => {
     for (const input of [
       { fileName: 'notes.txt', json: 'hello' },

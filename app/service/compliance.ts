@@ -167,16 +167,19 @@ function verification(
   const skipped = (check: string): boolean =>
     offline && (check === 'block-anchor' || check === 'chain');
   const failures = report.failures.filter((f) => !skipped(f.check));
+  // A bundle that does not parse stops the verifier: the other checks were not made.
+  const unparsed = report.checks.format.failed > 0;
   const checks = CHECKS.map((check) => {
     const c = report.checks[check];
     const failed = failures.filter((f) => f.check === check).length;
-    const status = skipped(check)
-      ? ('not-checked' as const)
-      : failed > 0
-        ? ('failed' as const)
-        : c.checked === 0
-          ? ('nothing-to-check' as const)
-          : ('passed' as const);
+    const status =
+      skipped(check) || (unparsed && check !== 'format')
+        ? ('not-checked' as const)
+        : failed > 0
+          ? ('failed' as const)
+          : c.checked === 0
+            ? ('nothing-to-check' as const)
+            : ('passed' as const);
     return { check, status, checked: skipped(check) ? 0 : c.checked, failed };
   });
   const scope = report.scope;

@@ -484,6 +484,7 @@ function ExportProof({
 }
 
 function CheckList({ v }: { v: ProofVerification }) {
+  const offline = v.anchor === 'none' && v.checks[0]?.status === 'passed';
   return (
     <ul className="proof-checks" data-testid="proof-checks">
       {v.checks.map((c) => {
@@ -508,12 +509,12 @@ function CheckList({ v }: { v: ProofVerification }) {
                   ? ` (${formatCount(c.checked)} ${c.checked === 1 ? 'item' : 'items'}${c.failed > 0 ? `, ${formatCount(c.failed)} failed` : ''})`
                   : ''}
               </span>
-              {c.status === 'not-checked' && c.check === 'chain' ? (
+              {offline && c.status === 'not-checked' && c.check === 'chain' ? (
                 <p className="proof-check-more">
                   Custos did not ask a node of the bundle’s network which network it is.
                 </p>
               ) : null}
-              {c.status === 'not-checked' && c.check === 'block-anchor' ? (
+              {offline && c.status === 'not-checked' && c.check === 'block-anchor' ? (
                 <p className="proof-check-more">
                   Without the network, the file proves it is consistent with itself, not that its
                   blocks are on the chain. Connect to the network and check it again.
@@ -551,8 +552,10 @@ function CheckList({ v }: { v: ProofVerification }) {
 
 function VerifyResult({ v, fileName }: { v: ProofVerification; fileName: string }) {
   const failedChecks = v.checks.filter((c) => c.status === 'failed');
-  const headline =
-    v.verdict === 'verified'
+  const unparsed = v.checks.find((c) => c.check === 'format')?.status === 'failed';
+  const headline = unparsed
+    ? 'This usage proof does not hold: the file is not a complete usage-proof bundle, so none of its proofs could be checked.'
+    : v.verdict === 'verified'
       ? 'This usage proof holds: every check passed, against the network.'
       : v.verdict === 'unanchored'
         ? 'Every check that can be made offline passed, but the blocks were not compared with the chain.'
