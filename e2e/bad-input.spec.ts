@@ -13,6 +13,7 @@ import {
   publishedDataset,
   vaultWithDataset,
 } from './devnet-helpers.ts';
+import { crashListener } from '../app/service/kill-listener.ts';
 import { initKuboRepo, kuboBinary, KuboDaemon, runKubo } from '../app/ipfs/kubo-process.ts';
 
 test.use({ devnet: true });
@@ -122,7 +123,7 @@ test('RPC down: the network chip and the publish action say so and what to do; t
   await openDataset(page, custos);
   await expect(page.getByTestId('publish-button')).toBeEnabled();
 
-  await session.env.devnet.stop(); // anvil is gone
+  await crashListener(session.rpcUrl); // anvil dies (SIGKILL), as a node does
   const chip = page.getByTestId('network-status');
   await expect(chip).toContainText('unreachable — see Settings');
   await expect(chip).toHaveAttribute('title', /does not answer/);

@@ -334,3 +334,40 @@ test('“Grant access” after an import opens the dataset; the wizard opens onc
   );
   await expect(page.getByTestId('grantee-name')).toBeVisible();
 });
+
+test('address book: grantees are listed by name; a rename shows in the grants list', async ({
+  page,
+  custos,
+}) => {
+  const datasetId = await publishedDataset(custos);
+  const lab = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8';
+  const off = autoApprove(custos);
+  await custos.service.handlers.createGrant({
+    datasetId,
+    grantee: { address: lab, name: 'Oncology Lab, Univ. of Lyon' },
+    apps: ['cohort-stats'],
+    notBefore: new Date().toISOString(),
+    notAfter: new Date(Date.now() + 60 * 86400_000).toISOString(),
+    maxRuns: 2,
+    purpose: 'Research',
+    legalBasis: 'Consent',
+  });
+  off();
+  await page.goto(custos.host.url);
+  await page.getByRole('button', { name: 'Address book', exact: true }).click();
+  const row = page.getByTestId('contact-row');
+  await expect(row).toHaveCount(1);
+  await expect(row).toContainText('Oncology Lab, Univ. of Lyon');
+  await row.getByRole('button', { name: 'Rename Oncology Lab, Univ. of Lyon' }).click();
+  await expect(page.getByTestId('contact-name')).toBeFocused();
+  await page.getByTestId('contact-name').fill('Oncology Lab (Lyon)');
+  await page.getByTestId('contact-save').click();
+  await expect(row).toContainText('Oncology Lab (Lyon)');
+  await shot(page, '60-address-book');
+
+  await expect(page.getByTestId('network-status')).toContainText('connected', { timeout: 30_000 });
+  await page.getByRole('button', { name: 'Datasets', exact: true }).click();
+  await page.getByTestId('open-dataset').click();
+  await page.getByRole('tab', { name: 'Grants' }).click();
+  await expect(page.getByTestId('grant-row')).toContainText('Oncology Lab (Lyon)');
+});

@@ -310,7 +310,9 @@ export class CustosService {
     this.#startNetwork(vault);
     void readPreferences(this.#dir).then((prefs) => {
       this.#autoLock = prefs.autoLockMinutes;
-      if (this.#vault === vault) this.#armIdleTimer();
+      if (this.#vault !== vault) return;
+      this.#armIdleTimer();
+      void this.#emitStatus();
     });
   }
 
@@ -681,7 +683,16 @@ export class CustosService {
     const datasets = all.filter((d) => d.chain.registered && (only === null || d.id === only));
     if (only !== null && datasets.length === 0) await this.#registered(only);
     const grants = await readGrants(this.#dir);
-    const granteeOf = new Map(grants.map((g) => [g.grantId.toLowerCase(), g.grantee.name]));
+    // The address book's names (a renamed contact is renamed in the audit too).
+    const book = new Map(
+      (await readContacts(this.#dir)).map((c) => [c.address.toLowerCase(), c.name]),
+    );
+    const granteeOf = new Map(
+      grants.map((g) => [
+        g.grantId.toLowerCase(),
+        book.get(g.grantee.address.toLowerCase()) ?? g.grantee.name,
+      ]),
+    );
     const apps = (await this.#options.network?.enclaveApps()) ?? [];
     const appOf = new Map(apps.map((a) => [a.measurement.toLowerCase(), a.title]));
     const source = {

@@ -31,7 +31,7 @@ export function StatusChips({ status }: { status: AppStatus }) {
       >
         <span aria-hidden="true">{net.state === 'connected' ? '●' : '○'}</span> {net.label}:{' '}
         {NETWORK_TEXT[net.state]}
-        {net.chainId !== null ? ` (chain ${net.chainId})` : ''}
+        {net.chainId !== null && net.state === 'connected' ? ` (chain ${net.chainId})` : ''}
       </li>
       <DeviceState device={status.device} compact />
     </ul>

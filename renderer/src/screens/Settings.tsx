@@ -89,12 +89,17 @@ function Network({ s, onRestart }: { s: SettingsView; onRestart: () => void }) {
       </dl>
       {n.state === 'unreachable' ? (
         <div className="note note-error" role="alert" data-testid="settings-network-problem">
-          <p className="note-text">
-            {n.profile === 'devnet'
-              ? 'The local development chain stopped answering. Restart it: a new, empty chain starts, and datasets must be published again on it.'
-              : 'The network’s RPC address does not answer. Check your connection, or ask whoever runs the node; Custos checks again every second.'}
-          </p>
-          {n.problem ? <p className="muted mono">{n.problem}</p> : null}
+          <span className="note-icon" aria-hidden="true">
+            !
+          </span>
+          <div>
+            <p className="note-text">
+              {n.profile === 'devnet'
+                ? 'The local development chain stopped answering. Restart it: a new, empty chain starts, and datasets must be published again on it.'
+                : 'The network’s RPC address does not answer. Check your connection, or ask whoever runs the node; Custos checks again every second.'}
+            </p>
+            {n.problem ? <p className="muted mono settings-detail">{n.problem}</p> : null}
+          </div>
         </div>
       ) : null}
       {n.profile === 'devnet' ? (
