@@ -162,6 +162,27 @@ test('RPC down: the network chip and the publish action say so and what to do; t
   await expect(page.getByTestId('publish-button')).toBeEnabled();
 });
 
+test('auto-lock minutes out of range are a field error; a valid choice is saved and shown', async ({
+  page,
+  custos,
+}) => {
+  await custos.service.handlers.createVault({ passphrase: 'granite orchid lantern seventy' });
+  await page.goto(custos.host.url);
+  await page.getByRole('button', { name: 'Settings', exact: true }).click();
+  const minutes = page.getByTestId('autolock-minutes');
+  await minutes.fill('0');
+  await expect(minutes).toHaveAttribute('aria-invalid', 'true');
+  await expect(page.getByTestId('autolock-save')).toBeDisabled();
+  await minutes.fill('2000');
+  await expect(page.getByTestId('autolock-save')).toBeDisabled();
+  await minutes.fill('25');
+  await expect(minutes).toHaveAttribute('aria-invalid', 'false');
+  await page.getByTestId('autolock-save').click();
+  await expect(page.getByTestId('autolock-saved')).toContainText('locks after 25 minutes idle');
+  await expect(page.locator('.sidenav-foot')).toHaveText('Locks after 25 min idle');
+  expect((await custos.service.handlers.getStatus({})).autoLockMinutes).toBe(25);
+});
+
 /** A free loopback port (the kubo node keeps its API port across a restart, like a real one). */
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -211,6 +232,9 @@ test.describe('the hospital’s IPFS node (kubo) down during publish', () => {
     await expect(backend).toHaveAttribute('data-health', 'ok');
     await expect(backend).toContainText('kubo');
     await shot(page, '54-settings-storage');
+    await page.getByTestId('theme').selectOption('dark');
+    await shot(page, '54-settings-storage-dark');
+    await page.getByTestId('theme').selectOption('light');
 
     const device = emulatedDevice(custos);
     let prompts = 0;

@@ -300,6 +300,8 @@ test('a new run on one of your datasets shows a notice (role=status) that leads 
     'polite',
   );
   await shot(page, '43-run-notification');
+  await page.getByTestId('theme').selectOption('dark');
+  await shot(page, '44-run-notification-dark');
   await page.getByTestId('run-toast-audit').click();
   await expect(page.getByTestId('audit-table')).toContainText('Enclave run opened');
   await expect(toast).toHaveCount(0);

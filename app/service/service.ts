@@ -415,8 +415,10 @@ export class CustosService {
             name: 'Embedded IPFS node (in this app)',
             kind: 'embedded' as const,
             address: null,
-            health: 'not-running' as const,
-            detail: 'It starts with the network, when the vault is unlocked.',
+            health: session ? ('ok' as const) : ('not-running' as const),
+            detail: session
+              ? 'Running with the network (this profile reports no other backend).'
+              : 'It starts with the network, when the vault is unlocked.',
           },
         ];
     const trust = backend?.trustPolicy;
@@ -431,7 +433,10 @@ export class CustosService {
         kind: device.signer,
         label: backend?.signer.label ?? 'No signer set up',
         address: device.address,
-        state: device.label.slice(0, 40),
+        state: (device.signer === 'emulated-ledger' && device.state === 'disconnected'
+          ? 'Connects when a signature is needed'
+          : device.label
+        ).slice(0, 40),
       },
       trust: {
         network: trust?.network ?? backend?.profile ?? 'none',
