@@ -6,12 +6,12 @@
  * bundle, the network going down (export explained, checking falls back to offline and says so).
  */
 import AxeBuilder from '@axe-core/playwright';
-import { execFileSync } from 'node:child_process';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
 import { Wallet } from 'ethers';
 import { DEVNET_KEYS } from '../app/chain/index.ts';
+import { crashListener } from '../app/service/kill-listener.ts';
 import { sodium } from '../app/crypto/index.ts';
 import { runSimulatedEnclave } from '../enclave-bridge/simulator/index.ts';
 import { autoApprove, publishedDataset } from './devnet-helpers.ts';
@@ -199,11 +199,8 @@ test('exported from the keyboard; then the network goes down: export is explaine
   const folder = (await page.getByTestId('export-folder').textContent()) ?? '';
   expect((await stat(join(folder, 'usage-proof.pdf'))).size).toBeGreaterThan(1000);
 
-  // Stop the devnet's anvil (this worker's child, by its process id): the RPC is unreachable.
-  const rpc = new URL(custos.network?.sessions[0]?.env.devnet.rpcUrl ?? '');
-  const pid = await anvilPid(Number(rpc.port));
-  process.kill(pid, 'SIGTERM');
-  await expect.poll(() => alive(pid)).toBe(false);
+  // The devnet's anvil dies (SIGKILL, as a node does): the RPC is unreachable.
+  await crashListener(custos.network?.sessions[0]?.env.devnet.rpcUrl ?? '');
 
   await page.getByTestId('export-button').click();
   await expect(page.getByTestId('error')).toHaveAttribute('data-tag', 'RpcUnavailable');
@@ -225,32 +222,6 @@ test('exported from the keyboard; then the network goes down: export is explaine
   await page.getByRole('button', { name: 'Datasets', exact: true }).click();
   await expect(page.getByTestId('dataset-row')).toHaveCount(1);
 });
-
-/** The anvil listening on 127.0.0.1:port — only when this test worker started it (directly or
- * through the devnet's watchdog shell). */
-async function anvilPid(port: number): Promise<number> {
-  const line = execFileSync('ss', ['-ltnpH', `sport = :${port}`], { encoding: 'utf8' });
-  const pid = Number(/"anvil",pid=(\d+)/.exec(line)?.[1]);
-  const parent = async (p: number): Promise<number> => {
-    const stat = await readFile(`/proc/${p}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-  };
-  let ancestor = pid;
-  for (let up = 0; pid && up < 3 && ancestor > 1; up += 1) {
-    ancestor = await parent(ancestor);
-    if (ancestor === process.pid) return pid;
-  }
-  throw new Error(`no anvil of this worker on port ${port}`);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 test.describe('without a network', () => {
   test.use({ devnet: false });
