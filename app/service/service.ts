@@ -68,7 +68,7 @@ export interface ServiceOptions {
   readonly chooseFile?: () => Promise<string | null>;
   /** The network profile (devnet: chain + IPFS + key release around the unlocked vault). */
   readonly network?: NetworkBackend;
-  /** How often the running network is checked (health, new runs). Default 1000 ms. */
+  /** How often the running network is checked (health, new runs). Default 1 s on devnet, else 5 s. */
   readonly watchIntervalMs?: number;
 }
 
@@ -347,11 +347,13 @@ export class CustosService {
   /** Health of the RPC endpoint and new runs on the user's datasets, while the session runs. */
   #watch(session: NetworkSession): void {
     this.#stopWatch?.();
-    const interval = this.#options.watchIntervalMs;
+    // A local devnet answers at once; a hosted RPC has rate limits: poll it less often.
+    const interval =
+      this.#options.watchIntervalMs ?? (this.#options.network?.profile === 'devnet' ? 1000 : 5000);
     this.#stopWatch = watchRegistry({
       provider: session.provider,
       registry: session.registry,
-      ...(interval ? { intervalMs: interval } : {}),
+      intervalMs: interval,
       onHealth: (problem) => {
         if (this.#session !== session) return;
         const state = problem ? 'unreachable' : 'connected';

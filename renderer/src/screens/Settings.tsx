@@ -96,7 +96,7 @@ function Network({ s, onRestart }: { s: SettingsView; onRestart: () => void }) {
             <p className="note-text">
               {n.profile === 'devnet'
                 ? 'The local development chain stopped answering. Restart it: a new, empty chain starts, and datasets must be published again on it.'
-                : 'The network’s RPC address does not answer. Check your connection, or ask whoever runs the node; Custos checks again every second.'}
+                : 'The network’s RPC address does not answer. Check your connection, or ask whoever runs the node; Custos keeps checking and reconnects by itself.'}
             </p>
             {n.problem ? <p className="muted mono settings-detail">{n.problem}</p> : null}
           </div>
