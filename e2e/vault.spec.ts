@@ -147,7 +147,12 @@ test('an unreadable path is explained, not a dead end', async ({ page, custos })
   await page.getByTestId('import-path').fill(join(custos.dir, 'missing.csv'));
   await page.getByTestId('preview').click();
   await expect(page.getByTestId('error')).toHaveAttribute('data-tag', 'NotFound');
+  // A folder is imported as one dataset now: one with nothing importable is a usage error…
   await page.getByTestId('import-path').fill(custos.dir);
+  await page.getByTestId('preview').click();
+  await expect(page.getByTestId('error')).toHaveAttribute('data-tag', 'UsageError');
+  // …and something that is neither a file nor a folder cannot be read.
+  await page.getByTestId('import-path').fill('/dev/null');
   await page.getByTestId('preview').click();
   await expect(page.getByTestId('error')).toHaveAttribute('data-tag', 'FileUnreadable');
   await expect(page.getByTestId('error')).toContainText('Custos cannot read that file');
