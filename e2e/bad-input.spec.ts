@@ -20,7 +20,7 @@ test.use({ devnet: true });
 
 const LAB = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8';
 
-test('the Ledger locked during a grant: the prompt says to unlock it; after unlocking, Retry completes the grant', async ({
+test('the Ledger locked during a grant: the prompt says to unlock it; once unlocked the grant completes', async ({
   page,
   custos,
 }) => {
@@ -47,20 +47,45 @@ test('the Ledger locked during a grant: the prompt says to unlock it; after unlo
   await expect(fields).toContainText('maxRuns');
   device.lock();
 
-  const trouble = page.getByTestId('grant-device');
+  // The prompt says what to do, and Custos keeps asking the device meanwhile (no dead end).
+  const trouble = page.getByTestId('device-waiting');
   await expect(trouble).toContainText('Unlock your Ledger');
-  await expect(page.getByTestId('error')).toHaveAttribute('data-tag', 'DeviceLocked');
-  await expect(page.getByTestId('error')).toContainText('unlock it with your PIN and press Retry');
+  await expect(trouble).toContainText('carries on by itself');
   await expect(page.getByTestId('device-status')).toContainText('Unlock your Ledger');
-  await expect(page.getByTestId('grant-sign')).toHaveText('Retry on your device');
+  await expect(page.getByTestId('grant-sign')).toHaveText('Waiting for your device…');
+  await expect(page.getByTestId('error')).toHaveCount(0);
   await shot(page, '50-grant-device-locked');
 
+  // Unlocked: the device shows the grant again by itself; approving completes the grant.
   device.unlock();
-  await page.getByTestId('grant-sign').click();
   await expect(fields).toContainText(LAB);
   await page.getByTestId('device-approve').click();
   await expect(page.getByTestId('grant-done')).toContainText('Oncology Lab, Univ. of Lyon may run');
   await expect(page.getByTestId('error')).toHaveCount(0);
+});
+
+test('publishing with the Ledger locked: the stages wait, the screen says to unlock it, then it goes on', async ({
+  page,
+  custos,
+}) => {
+  await vaultWithDataset(custos);
+  const device = emulatedDevice(custos);
+  device.lock();
+  await openDataset(page, custos);
+  await page.getByTestId('publish-button').click();
+  const waiting = page.getByTestId('device-waiting');
+  await expect(waiting).toContainText('Unlock your Ledger (enter its PIN)');
+  await expect(page.getByTestId('publish-stages')).toContainText('Registering on the network');
+  await expect(page.getByTestId('error')).toHaveCount(0);
+  await shot(page, '56-publish-device-locked');
+  device.unlock();
+  await page.getByTestId('device-approve').click(); // the address
+  await expect(page.getByTestId('device-fields')).toContainText('Ciphertext hash');
+  await page.getByTestId('device-approve').click();
+  await expect(page.getByTestId('device-fields')).toContainText('Operator');
+  await page.getByTestId('device-approve').click();
+  await expect(page.getByTestId('chain-chip')).toContainText('Network: registered');
+  await expect(waiting).toHaveCount(0);
 });
 
 test('a grant that ends before it starts is refused on the spot, and nothing reaches the device', async ({

@@ -48,6 +48,7 @@ import {
   type StoredGrant,
 } from './grants.ts';
 import { deviceStatus } from './device-status.ts';
+import { waitingSigner } from './device-wait.ts';
 import { readPreferences, writePreferences } from './preferences.ts';
 import { watchRegistry, type RunOpenedEvent } from './run-watch.ts';
 import { complianceHandlers } from './compliance.ts';
@@ -68,6 +69,8 @@ export interface ServiceOptions {
   readonly chooseFile?: () => Promise<string | null>;
   /** The network profile (devnet: chain + IPFS + key release around the unlocked vault). */
   readonly network?: NetworkBackend;
+  /** How long a signature waits for a locked / unplugged device before failing. Default 2 min. */
+  readonly deviceWaitMs?: number;
   /** How often the running network is checked (health, new runs). Default 1 s on devnet, else 5 s. */
   readonly watchIntervalMs?: number;
 }
@@ -505,8 +508,15 @@ export class CustosService {
   }> {
     const backend = this.#options.network;
     if (!backend) throw new CustosError('RpcUnavailable', 'no network is configured');
-    const address = await backend.signer.connect();
-    return { address, signTypedData: backend.signer.signTypedData.bind(backend.signer) };
+    const signer = this.#patientSigner(backend.signer);
+    const address = await signer.connect();
+    return { address, signTypedData: signer.signTypedData };
+  }
+
+  /** The owner's signer, waiting while the device is locked, in another app or unplugged. */
+  #patientSigner(signer: NonNullable<ServiceOptions['network']>['signer']) {
+    const limitMs = this.#options.deviceWaitMs;
+    return waitingSigner(signer, limitMs === undefined ? {} : { limitMs });
   }
 
   /** A signature's deadline: an hour after the chain's latest block. */
@@ -817,11 +827,9 @@ export class CustosService {
       );
       progress.stage = 'registering';
       this.#publishProgress(progress);
-      const address = await backend.signer.connect();
-      const owner = {
-        address,
-        signTypedData: backend.signer.signTypedData.bind(backend.signer),
-      };
+      const signer = this.#patientSigner(backend.signer);
+      const address = await signer.connect();
+      const owner = { address, signTypedData: signer.signTypedData };
       const deadline = async (): Promise<bigint> =>
         BigInt(((await session.provider.getBlock('latest'))?.timestamp ?? 0) + 3600);
       const registered = await session.relayer.relay(

@@ -16,7 +16,7 @@ const SYMBOL: Record<DeviceStatus['state'], string> = {
   'not-configured': '○',
   disconnected: '○',
   connecting: '◌',
-  locked: '🔒',
+  locked: '⚠', // (a padlock emoji is missing from many system fonts)
   'wrong-app': '!',
   ready: '●',
   'confirm-on-device': '➜',
@@ -124,6 +124,29 @@ export function DeviceState({ device, compact }: { device: DeviceStatus; compact
           </dl>
         </>
       ) : null}
+    </div>
+  );
+}
+
+/** Device states the steward must fix on the device itself while an action waits for it. */
+export function deviceNeedsHand(device: DeviceStatus): boolean {
+  return (
+    device.state === 'locked' ||
+    device.state === 'wrong-app' ||
+    (device.state === 'disconnected' && device.signer === 'ledger')
+  );
+}
+
+/**
+ * Beside an action that waits for a signature (publish, grant, revoke): what to do on the
+ * device while Custos keeps asking it. Nothing when the device needs nothing.
+ */
+export function DeviceWaiting({ device, waiting }: { device: DeviceStatus; waiting: boolean }) {
+  if (!waiting || !deviceNeedsHand(device)) return null;
+  return (
+    <div className="panel panel-quiet" data-testid="device-waiting">
+      <DeviceState device={device} />
+      <p className="muted">Custos carries on by itself as soon as the device answers.</p>
     </div>
   );
 }

@@ -3,6 +3,7 @@ import { useEffect, useState } from 'react';
 import type { AppStatus, Dataset, PublishProgress } from '../../../app/api/index.ts';
 import { useApi } from '../api/context.tsx';
 import { CopyValue } from '../components/CopyValue.tsx';
+import { DeviceWaiting } from '../components/Device.tsx';
 import { ErrorNote } from '../components/ErrorNote.tsx';
 import { formatBytes, formatCount, formatLocal, formatRelative } from '../components/format.ts';
 import { Tabs } from '../components/Tabs.tsx';
@@ -153,6 +154,7 @@ function Publish({ d, status }: { d: Dataset; status: AppStatus }) {
           ))}
         </ol>
       ) : null}
+      <DeviceWaiting device={status.device} waiting={running} />
       <ErrorNote
         error={error}
         title={

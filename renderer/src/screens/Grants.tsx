@@ -1,10 +1,16 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
-import type { AppStatus, Dataset, Grant, GrantState } from '../../../app/api/index.ts';
+import type {
+  AppStatus,
+  Dataset,
+  DeviceStatus,
+  Grant,
+  GrantState,
+} from '../../../app/api/index.ts';
 import { useApi } from '../api/context.tsx';
 import { ApiCallError } from '../api/client.ts';
 import { CopyValue } from '../components/CopyValue.tsx';
-import { DeviceState } from '../components/Device.tsx';
+import { DeviceState, DeviceWaiting } from '../components/Device.tsx';
 import { ErrorNote } from '../components/ErrorNote.tsx';
 import { formatLocal, formatRelative } from '../components/format.ts';
 
@@ -394,8 +400,9 @@ export function GrantWizard({
             the start and end as Unix times ({Math.floor(Date.parse(fromIso) / 1000)} →{' '}
             {Math.floor(Date.parse(untilIso) / 1000)}) and the number of runs: compare them.
           </p>
-          {/* While the device asks for confirmation, the device prompt shows it; here: the rest. */}
-          {(sending && status.device.state !== 'confirm-on-device') || deviceTrouble ? (
+          {/* While it asks for confirmation the device prompt shows it; here: what to fix. */}
+          <DeviceWaiting device={status.device} waiting={sending} />
+          {deviceTrouble && !sending ? (
             <div className="panel panel-quiet" data-testid="grant-device">
               <DeviceState device={status.device} />
             </div>
@@ -443,7 +450,7 @@ export function GrantWizard({
   );
 }
 
-function RevokeOne({ g, onDone }: { g: Grant; onDone: () => void }) {
+function RevokeOne({ g, device, onDone }: { g: Grant; device: DeviceStatus; onDone: () => void }) {
   const api = useApi();
   const [asking, setAsking] = useState(false);
   const [busy, setBusy] = useState(false);
@@ -492,12 +499,23 @@ function RevokeOne({ g, onDone }: { g: Grant; onDone: () => void }) {
       <button type="button" className="button button-quiet" onClick={() => setAsking(false)}>
         Keep it
       </button>
+      <DeviceWaiting device={device} waiting={busy} />
       <ErrorNote error={error} title="Not revoked" />
     </div>
   );
 }
 
-function RevokeAll({ d, live, onDone }: { d: Dataset; live: number; onDone: () => void }) {
+function RevokeAll({
+  d,
+  live,
+  device,
+  onDone,
+}: {
+  d: Dataset;
+  live: number;
+  device: DeviceStatus;
+  onDone: () => void;
+}) {
   const api = useApi();
   const [open, setOpen] = useState(false);
   const [typed, setTyped] = useState('');
@@ -569,6 +587,7 @@ function RevokeAll({ d, live, onDone }: { d: Dataset; live: number; onDone: () =
           {busy ? 'Waiting for your device…' : 'Revoke all grants'}
         </button>
       </div>
+      <DeviceWaiting device={device} waiting={busy} />
       <ErrorNote error={error} title="Nothing was revoked" />
     </form>
   );
@@ -634,7 +653,7 @@ export function GrantsTab({
         >
           Grant access…
         </button>
-        <RevokeAll d={d} live={live} onDone={refresh} />
+        <RevokeAll d={d} live={live} device={status.device} onDone={refresh} />
       </div>
       <ErrorNote error={grants.error} />
       {grants.data && list.length === 0 ? (
@@ -674,7 +693,7 @@ export function GrantsTab({
                 </td>
                 <td className={`grant-state grant-${g.state}`}>{STATE_TEXT[g.state]}</td>
                 <td>
-                  <RevokeOne g={g} onDone={refresh} />
+                  <RevokeOne g={g} device={status.device} onDone={refresh} />
                 </td>
               </tr>
             ))}
