@@ -1,5 +1,5 @@
 // `npm run bench`: runs every bench/*.bench.ts and writes bench/results/latest.{json,md}.
-import { mkdtemp, readdir, rm, writeFile, mkdir } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir, cpus, totalmem } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -30,6 +30,22 @@ for (const file of files) {
   }
 }
 
+// Run with a filter (`npm run bench -- startup`), the other benchmarks' last figures are kept.
+const out = join(here, 'results');
+let carried = '';
+let carriedFrom: string | undefined;
+if (only.length > 0) {
+  const previous = (await readFile(join(out, 'latest.json'), 'utf8')
+    .then((t) => JSON.parse(t) as { date: string; results: typeof results })
+    .catch(() => null)) ?? { date: '', results: [] };
+  const ran = new Set(results.map((r) => r.benchmark));
+  const kept = previous.results.filter((r) => !ran.has(r.benchmark));
+  if (kept.length > 0)
+    carried = ` (only ${[...ran].join(', ')} ran now; the other figures are from ${previous.date})`;
+  if (kept.length > 0) carriedFrom = previous.date;
+  results.splice(0, 0, ...kept);
+}
+
 const fmt = (n: number): string => (Number.isInteger(n) ? String(n) : n.toPrecision(4));
 const rows = results.flatMap((r) =>
   r.error
@@ -40,12 +56,11 @@ const rows = results.flatMap((r) =>
       ),
 );
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.versions.node}`;
-const md = `# Benchmark results\n\n${new Date().toISOString()} — ${machine}\n\n| figure | value | baseline (same run) | ratio | goal | |\n|---|---|---|---|---|---|\n${rows.join('\n')}\n`;
-const out = join(here, 'results');
+const md = `# Benchmark results\n\n${new Date().toISOString()} — ${machine}${carried}\n\n| figure | value | baseline (same run) | ratio | goal | |\n|---|---|---|---|---|---|\n${rows.join('\n')}\n`;
 await mkdir(out, { recursive: true });
 await writeFile(
   join(out, 'latest.json'),
-  `${JSON.stringify({ date: new Date().toISOString(), machine, results }, null, 2)}\n`,
+  `${JSON.stringify({ date: new Date().toISOString(), machine, carriedFrom, results }, null, 2)}\n`,
 );
 await writeFile(join(out, 'latest.md'), md);
 console.log(`\n${md}`);
