@@ -153,6 +153,9 @@ export const benchmark: Benchmark = {
         until: '[data-testid="audit-row"]',
       });
       const count = (await page.getByTestId('audit-count').textContent()) ?? '';
+      // CUSTOS_BENCH_SCREENSHOT=/path/name.png keeps a picture of the screen (and of a failure).
+      const picture = process.env['CUSTOS_BENCH_SCREENSHOT'];
+      if (picture) await page.screenshot({ path: picture });
       ctx.log(`first visit (with the transfer): ${round(load)} ms; ${count}`);
 
       const firstPage: number[] = [];
@@ -257,8 +260,8 @@ export const benchmark: Benchmark = {
       ctx.log(`total ${((performance.now() - t) / 1000).toFixed(1)} s in the browser`);
       return figures;
     } catch (error) {
-      const debug = process.env['CUSTOS_BENCH_SCREENSHOT'];
-      if (debug) await browser.contexts()[0]?.pages()[0]?.screenshot({ path: debug });
+      const picture = process.env['CUSTOS_BENCH_SCREENSHOT'];
+      if (picture) await browser.contexts()[0]?.pages()[0]?.screenshot({ path: picture });
       throw error;
     } finally {
       await browser.close();

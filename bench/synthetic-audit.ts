@@ -25,10 +25,11 @@ const hex = (n: number, bytes: number): string => `0x${n.toString(16).padStart(b
 const h = (s: string): string => keccak256(toUtf8Bytes(s));
 
 const DATASETS = ['Cardiology cohort 2024', 'Oncology cohort 2025'];
+/** Two per dataset, in dataset order. */
 const GRANTEES = [
   'Cardiology Research Lab',
-  'Oncology Lab, Univ. of Lyon',
   'Public Health Institute',
+  'Oncology Lab, Univ. of Lyon',
   'Rare Diseases Network',
 ];
 const APP = { title: 'Cohort statistics', measurement: h('cohort-statistics v1.2') };

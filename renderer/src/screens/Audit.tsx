@@ -1,7 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
-import type { AppStatus, AuditEntry } from '../../../app/api/index.ts';
+import type { AppStatus, AuditAnomaly, AuditEntry } from '../../../app/api/index.ts';
 import { useApi } from '../api/context.tsx';
 import { CopyValue } from '../components/CopyValue.tsx';
 import { ErrorNote } from '../components/ErrorNote.tsx';
@@ -136,6 +136,34 @@ function Evidence({ e, onClose }: { e: AuditEntry; onClose: () => void }) {
           ))}
       </dl>
     </aside>
+  );
+}
+
+const ANOMALIES_SHOWN = 5;
+
+/** The anomalies: the first few, and the rest one click away (a long list would bury the table). */
+function AnomalyList({ anomalies }: { anomalies: readonly AuditAnomaly[] }) {
+  const item = (a: AuditAnomaly, i: number) => (
+    <li key={i}>
+      ⚠ {a.datasetName}: {a.message}
+    </li>
+  );
+  return (
+    <div data-testid="anomalies">
+      <ul className="anomalies" aria-label="Anomalies">
+        {anomalies.slice(0, ANOMALIES_SHOWN).map(item)}
+      </ul>
+      {anomalies.length > ANOMALIES_SHOWN ? (
+        <details>
+          <summary>
+            Show the other {formatCount(anomalies.length - ANOMALIES_SHOWN)} anomalies
+          </summary>
+          <ul className="anomalies" aria-label="Other anomalies">
+            {anomalies.slice(ANOMALIES_SHOWN).map((a, i) => item(a, i + ANOMALIES_SHOWN))}
+          </ul>
+        </details>
+      ) : null}
+    </div>
   );
 }
 
@@ -421,13 +449,7 @@ export function Audit({ status }: { status: AppStatus }) {
             </div>
           )}
           {audit.data.anomalies.length > 0 ? (
-            <ul className="anomalies" aria-label="Anomalies" data-testid="anomalies">
-              {audit.data.anomalies.map((a, i) => (
-                <li key={i}>
-                  ⚠ {a.datasetName}: {a.message}
-                </li>
-              ))}
-            </ul>
+            <AnomalyList anomalies={audit.data.anomalies} />
           ) : null}
         </>
       ) : null}
