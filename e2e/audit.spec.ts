@@ -204,6 +204,15 @@ test('audit filters narrow the table and the chart, survive a reload through the
   await expect(chart).toHaveAttribute('data-runs', '1');
   await expect(page).not.toHaveURL(/token=/);
 
+  // A day of the chart (its button in the table) narrows the period to that day.
+  await page.getByTestId('filter-clear').click();
+  await page.getByText('Show as a table').click();
+  await perDay.nth(0).getByRole('button').click();
+  await expect(page.getByTestId('filter-from')).toHaveValue(isoDay(dayN));
+  await expect(page.getByTestId('filter-until')).toHaveValue(isoDay(dayN));
+  await expect(chart).toHaveAttribute('data-runs', '2');
+  await expect(page.getByTestId('chart-summary')).toContainText('0 key refusals.');
+
   // A backwards period says what to do; clearing the filters shows everything again.
   await page.getByTestId('filter-from').fill(isoDay(dayN + 5));
   await expect(page.getByTestId('period-error')).toContainText('ends before it starts');

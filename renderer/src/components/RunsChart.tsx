@@ -1,4 +1,4 @@
-import { dateOfDay, type RunsPerDay } from '../screens/audit-filters.ts';
+import { dateOfDay, isoDateOfDay, type RunBin, type RunsPerDay } from '../screens/audit-filters.ts';
 import { formatCount } from './format.ts';
 
 const dayText = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short' });
@@ -34,9 +34,18 @@ const HEIGHT = 100;
 /**
  * Enclave runs opened (solid) and key refusals (hatched, stacked on top) per day — an SVG drawn
  * from the theme's colours. The bars are decoration for the sentence above them and the table
- * under "Show as a table", which carry the same figures for screen readers and keyboards.
+ * under "Show as a table", which carry the same figures for screen readers and keyboards. A bar
+ * (or its day in the table, a button) narrows the period to its days.
  */
-export function RunsChart({ chart }: { chart: RunsPerDay }) {
+export function RunsChart({
+  chart,
+  onPick,
+}: {
+  chart: RunsPerDay;
+  /** Narrows the period to one bar's days (`YYYY-MM-DD`, both included). */
+  onPick: (from: string, until: string) => void;
+}) {
+  const pick = (b: RunBin) => onPick(isoDateOfDay(b.start), isoDateOfDay(b.start + chart.days - 1));
   const unit = chart.days === 1 ? 'day' : chart.days === 7 ? 'week' : '30 days';
   const max = Math.max(1, ...chart.bins.map((b) => b.runs + b.refusals));
   const width = Math.max(1, chart.bins.length) * (BAR + GAP);
@@ -80,7 +89,7 @@ export function RunsChart({ chart }: { chart: RunsPerDay }) {
                 const refusals = scale(b.refusals);
                 const x = i * (BAR + GAP) + GAP / 2;
                 return (
-                  <g key={b.start}>
+                  <g key={b.start} className="chart-bar" onClick={() => pick(b)}>
                     <title>
                       {`${binLabel(b.start, chart.days)}: ${plural(b.runs, 'run', 'runs')}, ${plural(b.refusals, 'refusal', 'refusals')}`}
                     </title>
@@ -141,7 +150,16 @@ export function RunsChart({ chart }: { chart: RunsPerDay }) {
                     .filter((b) => b.runs + b.refusals > 0)
                     .map((b) => (
                       <tr key={b.start} data-testid="chart-row">
-                        <th scope="row">{binLabel(b.start, chart.days)}</th>
+                        <th scope="row">
+                          <button
+                            type="button"
+                            className="button-link"
+                            onClick={() => pick(b)}
+                            title={`Show only ${binLabel(b.start, chart.days)}`}
+                          >
+                            {binLabel(b.start, chart.days)}
+                          </button>
+                        </th>
                         <td className="num">{formatCount(b.runs)}</td>
                         <td className="num">{formatCount(b.refusals)}</td>
                       </tr>

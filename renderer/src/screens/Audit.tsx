@@ -388,7 +388,9 @@ export function Audit({ status }: { status: AppStatus }) {
               </p>
             ) : null}
           </div>
-          {audit.data.entries.length > 0 ? <RunsChart chart={chart} /> : null}
+          {audit.data.entries.length > 0 ? (
+            <RunsChart chart={chart} onPick={(from, until) => set({ from, until })} />
+          ) : null}
           {audit.data.entries.length === 0 ? (
             <p className="empty empty-inline" data-testid="audit-empty">
               Nothing yet. Publish a dataset and grant access: every grant, run and key release will

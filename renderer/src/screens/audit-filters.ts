@@ -89,6 +89,13 @@ export function dateOfDay(day: number): Date {
   return new Date(1970, 0, 1 + day);
 }
 
+/** The `YYYY-MM-DD` (local) of a day number, as a date field holds it. */
+export function isoDateOfDay(day: number): string {
+  const d = dateOfDay(day);
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+
 /** The timeline with what filtering needs computed once. */
 export interface AuditIndex {
   readonly entries: readonly AuditEntry[];
