@@ -132,7 +132,7 @@ export function RunsChart({
               <table className="table table-compact">
                 <caption>
                   Runs and refusals per {unit}; {unit === 'day' ? 'days' : 'periods'} without either
-                  are left out.
+                  are left out. Choose one to show only its events.
                 </caption>
                 <thead>
                   <tr>
