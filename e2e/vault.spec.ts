@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { open, writeFile } from 'node:fs/promises';
+import { mkdir, open, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect, shot, test } from './fixtures.ts';
 
@@ -157,6 +157,51 @@ test('an unreadable path is explained, not a dead end', async ({ page, custos })
   await expect(page.getByTestId('error')).toHaveAttribute('data-tag', 'FileUnreadable');
   await expect(page.getByTestId('error')).toContainText('Custos cannot read that file');
   await shot(page, '10-import-unreadable');
+});
+
+test('a FHIR bulk-export folder is previewed by resource type and imported as one dataset', async ({
+  page,
+  custos,
+}) => {
+  await custos.service.handlers.createVault({ passphrase: PASSPHRASE });
+  const folder = join(custos.dir, 'fhir-export');
+  await mkdir(join(folder, 'logs'), { recursive: true });
+  const patient = (i: number) => JSON.stringify({ resourceType: 'Patient', id: `p${i}` });
+  const observation = (i: number) =>
+    JSON.stringify({
+      resourceType: 'Observation',
+      id: `o${i}`,
+      subject: { reference: `Patient/p${i}` },
+    });
+  await writeFile(join(folder, 'Patient.ndjson'), [0, 1, 2].map(patient).join('\n') + '\n');
+  await writeFile(join(folder, 'Observation.ndjson'), [0, 1, 2, 3, 4].map(observation).join('\n'));
+
+  await page.goto(custos.host.url);
+  await page.getByTestId('import').click();
+  await page.getByTestId('import-path').fill(folder);
+  await page.getByTestId('preview').click();
+  const preview = page.getByTestId('import-preview');
+  await expect(preview).toContainText('Folder');
+  await expect(preview).toContainText('FHIR resources (NDJSON)');
+  await expect(page.getByTestId('preview-files')).toHaveText(
+    '2 (1 left out: hidden files, subfolders)',
+  );
+  await expect(page.getByTestId('preview-records')).toHaveText('8');
+  const types = page.getByTestId('preview-resource-types');
+  await expect(types.getByRole('row', { name: 'Observation 5' })).toBeVisible();
+  await expect(types.getByRole('row', { name: 'Patient 3' })).toBeVisible();
+  await shot(page, '14-import-fhir-folder');
+  await page.getByTestId('start-import').click();
+  await expect(page.getByTestId('import-progress')).toHaveAttribute('data-state', 'done');
+  const [dataset] = (await custos.service.handlers.listDatasets({})).datasets;
+  expect(dataset).toMatchObject({
+    format: 'fhir-ndjson',
+    recordCount: 8,
+    resourceTypes: [
+      { name: 'Observation', count: 5 },
+      { name: 'Patient', count: 3 },
+    ],
+  });
 });
 
 test('the capability token and Origin checks refuse a foreign page', async ({ page, custos }) => {

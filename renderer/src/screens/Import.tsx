@@ -6,14 +6,21 @@ import { useApi } from '../api/context.tsx';
 import { ErrorNote } from '../components/ErrorNote.tsx';
 import { formatBytes, formatCount, formatDuration, formatRate } from '../components/format.ts';
 
+const FORMAT_TEXT: Record<ImportPreview['format'], string> = {
+  csv: 'CSV table',
+  'fhir-ndjson': 'FHIR resources (NDJSON)',
+  file: 'File, imported as is',
+};
+
 const STAGES: { id: ImportStage; label: string }[] = [
-  { id: 'checking', label: 'Checking the file' },
+  { id: 'checking', label: 'Checking the source' },
   { id: 'encrypting', label: 'Encrypting' },
   { id: 'indexing', label: 'Saving to the vault' },
 ];
+/** What follows an import, started by the steward from the dataset's page (signed on the device). */
 const LATER = [
-  { label: 'Publishing to IPFS', arrives: 'arrives with the IPFS layer' },
-  { label: 'Registering on the network', arrives: 'arrives with the chain layer' },
+  { label: 'Publishing to IPFS', arrives: 'next, with “Publish and register” on the dataset' },
+  { label: 'Registering on the network', arrives: 'signed on your Ledger' },
 ];
 
 const MARKS = { done: '✓', active: '●', stopped: '✕', todo: '○' } as const;
@@ -236,12 +243,14 @@ export function Import({
           if (path.trim()) preview.mutate();
         }}
       >
-        <h2>1. Choose the file</h2>
+        <h2>1. Choose the file or folder</h2>
         <label className="field">
-          <span className="field-label">Full path of the file</span>
+          <span className="field-label">Full path of the file or folder</span>
           <span className="field-help" id="path-help">
-            For example /home/steward/exports/cardiology-2024.csv. CSV files get a preview of their
-            columns and records; any other file is imported as is.
+            For example /home/steward/exports/cardiology-2024.csv. CSV files and FHIR NDJSON files
+            get a preview of their columns or resource types and records; any other file is imported
+            as is. A folder becomes one dataset: a FHIR bulk export (its .ndjson files) or CSV files
+            that share one header.
           </span>
           <div className="field-row">
             <input
@@ -276,7 +285,7 @@ export function Import({
           </div>
         </label>
         <ErrorNote error={choose.error} />
-        <ErrorNote error={preview.error} title="Custos could not read this file" />
+        <ErrorNote error={preview.error} title="Custos could not read this file or folder" />
       </form>
 
       {p ? (
@@ -285,8 +294,23 @@ export function Import({
             <h2>2. Check what is inside</h2>
             <dl className="facts">
               <div>
-                <dt>File</dt>
+                <dt>{p.folder ? 'Folder' : 'File'}</dt>
                 <dd className="mono">{p.sourceName}</dd>
+              </div>
+              {p.folder ? (
+                <div>
+                  <dt>Files</dt>
+                  <dd data-testid="preview-files">
+                    {formatCount(p.folder.files)}
+                    {p.folder.ignored > 0
+                      ? ` (${formatCount(p.folder.ignored)} left out: hidden files, subfolders)`
+                      : ''}
+                  </dd>
+                </div>
+              ) : null}
+              <div>
+                <dt>Kind</dt>
+                <dd>{FORMAT_TEXT[p.format]}</dd>
               </div>
               <div>
                 <dt>Size</dt>
@@ -301,10 +325,38 @@ export function Import({
                 </dd>
               </div>
               <div>
-                <dt>Columns</dt>
-                <dd>{p.format === 'csv' ? formatCount(p.columns.length) : '—'}</dd>
+                <dt>{p.format === 'fhir-ndjson' ? 'Resource types' : 'Columns'}</dt>
+                <dd>
+                  {p.format === 'csv'
+                    ? formatCount(p.columns.length)
+                    : p.format === 'fhir-ndjson'
+                      ? formatCount(p.resourceTypes.length)
+                      : '—'}
+                </dd>
               </div>
             </dl>
+            {p.format === 'fhir-ndjson' && p.resourceTypes.length > 0 ? (
+              <table className="table table-compact" data-testid="preview-resource-types">
+                <caption>
+                  FHIR resources by type{p.truncated ? ' in the part read for the preview' : ''}.
+                  Their contents are not shown.
+                </caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Resource type</th>
+                    <th scope="col">Records</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {p.resourceTypes.map((t) => (
+                    <tr key={t.name}>
+                      <th scope="row">{t.name}</th>
+                      <td>{formatCount(t.count)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            ) : null}
             {p.format === 'csv' && p.columns.length > 0 ? (
               <div
                 className="table-scroll"
