@@ -9,7 +9,8 @@
  */
 import { keccak256, toUtf8Bytes } from 'ethers';
 import type { AuditAnomaly, AuditEntry } from '../app/api/index.ts';
-import { buildTimeline, type DatasetEvent, type TimelineEntry } from '../app/audit/index.ts';
+import { buildTimeline, type DatasetEvent } from '../app/audit/index.ts';
+import { auditEntryOf, newestFirst } from '../app/service/audit-view.ts';
 import { DEVNET_CHAIN_ID, runIdOf, type RegistryEvent } from '../app/chain/index.ts';
 
 export interface SyntheticAudit {
@@ -182,56 +183,4 @@ export function syntheticAudit(runs = 100_000, days = 90): SyntheticAudit {
     datasets: perDataset.map((d) => ({ id: d.localId, name: d.name })),
     grantees: GRANTEES,
   };
-}
-
-/**
- * One timeline entry as an API line — the same mapping as `CustosService#audit`
- * (app/service/service.ts); kept here until the service exports it.
- */
-function auditEntryOf(
-  d: { id: string; name: string },
-  e: TimelineEntry,
-  granteeOf: ReadonlyMap<string, string>,
-  appOf: ReadonlyMap<string, string>,
-): AuditEntry {
-  const grantId = e.grantId?.toLowerCase() ?? null;
-  const measurement = e.measurement?.toLowerCase() ?? null;
-  return {
-    id: `${d.id}:${e.id}`,
-    datasetId: d.id,
-    datasetName: d.name,
-    kind: e.kind,
-    source: e.source,
-    what: e.what.slice(0, 1000),
-    time: e.blockTime ?? e.wallTime,
-    who: e.who,
-    grantId,
-    granteeName: grantId ? (granteeOf.get(grantId) ?? null) : null,
-    runId: e.runId,
-    appName: measurement ? (appOf.get(measurement) ?? null) : null,
-    measurement,
-    teeType: e.teeType,
-    simulated: e.simulated,
-    resultHash: e.evidence.resultHash,
-    txHash: e.evidence.txHash,
-    blockNumber: e.blockNumber,
-    evidence: {
-      blockHash: e.evidence.blockHash,
-      logIndex: e.evidence.logIndex,
-      journalSeq: e.evidence.journalSeq,
-      journalHash: e.evidence.journalHash,
-      evidenceHash: e.evidence.evidenceHash,
-    },
-    anomalies: [...e.anomalies],
-  };
-}
-
-/** The service's order: newest first; within a second, by block and log index. */
-function newestFirst(a: AuditEntry, b: AuditEntry): number {
-  return (
-    (b.time ?? '').slice(0, 19).localeCompare((a.time ?? '').slice(0, 19)) ||
-    (b.blockNumber ?? -1) - (a.blockNumber ?? -1) ||
-    (b.evidence.logIndex ?? -1) - (a.evidence.logIndex ?? -1) ||
-    (b.evidence.journalSeq ?? -1) - (a.evidence.journalSeq ?? -1)
-  );
 }

@@ -51,6 +51,7 @@ import { deviceStatus } from './device-status.ts';
 import { waitingSigner } from './device-wait.ts';
 import { readPreferences, writePreferences } from './preferences.ts';
 import { watchRegistry, type RunOpenedEvent } from './run-watch.ts';
+import { auditEntryOf, newestFirst } from './audit-view.ts';
 import { complianceHandlers } from './compliance.ts';
 
 export const APP_VERSION = '0.1.0';
@@ -727,38 +728,7 @@ export class CustosService {
         devnet: this.#options.network?.simulated ?? false,
       });
       journalRead ||= timeline.journalRead;
-      for (const e of timeline.entries) {
-        const grantId = e.grantId?.toLowerCase() ?? null;
-        const measurement = e.measurement?.toLowerCase() ?? null;
-        entries.push({
-          id: `${d.id}:${e.id}`,
-          datasetId: d.id,
-          datasetName: d.name,
-          kind: e.kind,
-          source: e.source,
-          what: e.what.slice(0, 1000),
-          time: e.blockTime ?? e.wallTime,
-          who: e.who,
-          grantId,
-          granteeName: grantId ? (granteeOf.get(grantId) ?? null) : null,
-          runId: e.runId,
-          appName: measurement ? (appOf.get(measurement) ?? null) : null,
-          measurement,
-          teeType: e.teeType,
-          simulated: e.simulated,
-          resultHash: e.evidence.resultHash,
-          txHash: e.evidence.txHash,
-          blockNumber: e.blockNumber,
-          evidence: {
-            blockHash: e.evidence.blockHash,
-            logIndex: e.evidence.logIndex,
-            journalSeq: e.evidence.journalSeq,
-            journalHash: e.evidence.journalHash,
-            evidenceHash: e.evidence.evidenceHash,
-          },
-          anomalies: [...e.anomalies],
-        });
-      }
+      for (const e of timeline.entries) entries.push(auditEntryOf(d, e, granteeOf, appOf));
       for (const a of timeline.anomalies)
         anomalies.push({
           kind: a.kind,
@@ -767,14 +737,7 @@ export class CustosService {
           entryIds: a.entryIds.map((id) => `${d.id}:${id}`),
         });
     }
-    // Newest first; within a second, by block and log index (then journal order).
-    entries.sort(
-      (a, b) =>
-        (b.time ?? '').slice(0, 19).localeCompare((a.time ?? '').slice(0, 19)) ||
-        (b.blockNumber ?? -1) - (a.blockNumber ?? -1) ||
-        (b.evidence.logIndex ?? -1) - (a.evidence.logIndex ?? -1) ||
-        (b.evidence.journalSeq ?? -1) - (a.evidence.journalSeq ?? -1),
-    );
+    entries.sort(newestFirst);
     return { entries, anomalies, journalRead, checkedAt: new Date().toISOString() };
   }
 
