@@ -9,33 +9,17 @@ import AxeBuilder from '@axe-core/playwright';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
-import { Wallet } from 'ethers';
-import { DEVNET_KEYS } from '../app/chain/index.ts';
 import { crashListener } from '../app/service/kill-listener.ts';
 import { sodium } from '../app/crypto/index.ts';
 import { runSimulatedEnclave } from '../enclave-bridge/simulator/index.ts';
-import { autoApprove, publishedDataset } from './devnet-helpers.ts';
+import { grantedToLab } from './devnet-helpers.ts';
 import { expect, shot, test, type Custos } from './fixtures.ts';
 
 test.use({ devnet: true });
 
 /** A registered dataset with one grant and one run of the simulated enclave (through the API). */
 async function datasetWithRun(custos: Custos): Promise<void> {
-  const datasetId = await publishedDataset(custos, 200);
-  const env = custos.network?.sessions[0]?.env;
-  if (!env) throw new Error('the devnet did not start');
-  const off = autoApprove(custos);
-  const grant = await custos.service.handlers.createGrant({
-    datasetId,
-    grantee: { address: new Wallet(DEVNET_KEYS.relayer).address, name: 'Cardiology Research Lab' },
-    apps: ['cohort-stats'],
-    notBefore: new Date(Date.now() - 60_000).toISOString(),
-    notAfter: new Date(Date.now() + 30 * 86400_000).toISOString(),
-    maxRuns: 2,
-    purpose: 'Cardiology outcomes research',
-    legalBasis: 'GDPR art. 9(2)(j)',
-  });
-  off();
+  const { env, grant } = await grantedToLab(custos, 200);
   await runSimulatedEnclave({
     app: 'cohort-stats',
     grantId: grant.grantId,

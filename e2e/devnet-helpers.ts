@@ -5,6 +5,9 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
+import { Wallet } from 'ethers';
+import type { Grant } from '../app/api/index.ts';
+import { DEVNET_KEYS } from '../app/chain/index.ts';
 import { writeSyntheticFile } from '../app/synthetic/index.ts';
 import type { emulatedOwnerSigner } from '../main/devnet.ts';
 import { expect, type Custos } from './fixtures.ts';
@@ -52,6 +55,35 @@ export function autoApprove(custos: Custos): () => void {
     if (event === 'status' && 'device' in payload && payload.device.canAnswer)
       void custos.service.handlers.answerEmulatedDevice({ answer: 'approve' });
   });
+}
+
+/**
+ * A published dataset with a grant to the Cardiology Research Lab (the devnet relayer's address):
+ * the cohort-stats app, two runs, 30 days; with the devnet environment a run needs.
+ */
+export async function grantedToLab(custos: Custos, patients: number) {
+  const datasetId = await publishedDataset(custos, patients);
+  const env = custos.network?.sessions[0]?.env;
+  if (!env) throw new Error('the devnet did not start');
+  const off = autoApprove(custos);
+  try {
+    const grant: Grant = await custos.service.handlers.createGrant({
+      datasetId,
+      grantee: {
+        address: new Wallet(DEVNET_KEYS.relayer).address,
+        name: 'Cardiology Research Lab',
+      },
+      apps: ['cohort-stats'],
+      notBefore: new Date(Date.now() - 60_000).toISOString(),
+      notAfter: new Date(Date.now() + 30 * 86400_000).toISOString(),
+      maxRuns: 2,
+      purpose: 'Cardiology outcomes research',
+      legalBasis: 'GDPR art. 9(2)(j)',
+    });
+    return { datasetId, env, grant };
+  } finally {
+    off();
+  }
 }
 
 /** A dataset published and registered through the API (the UI path has its own test). */

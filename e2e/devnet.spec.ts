@@ -5,12 +5,16 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Wallet } from 'ethers';
-import { DEVNET_KEYS } from '../app/chain/index.ts';
 import { sodium } from '../app/crypto/index.ts';
 import { runSimulatedEnclave } from '../enclave-bridge/simulator/index.ts';
 import { expect, shot, test } from './fixtures.ts';
-import { autoApprove, openDataset, publishedDataset, vaultWithDataset } from './devnet-helpers.ts';
+import {
+  autoApprove,
+  grantedToLab,
+  openDataset,
+  publishedDataset,
+  vaultWithDataset,
+} from './devnet-helpers.ts';
 
 test.use({ devnet: true });
 
@@ -190,22 +194,7 @@ test('audit: a simulated enclave run appears with a SIMULATED badge and its evid
   page,
   custos,
 }) => {
-  const datasetId = await publishedDataset(custos, 200);
-  const env = custos.network?.sessions[0]?.env;
-  if (!env) throw new Error('the devnet did not start');
-  const lab = new Wallet(DEVNET_KEYS.relayer).address;
-  const off = autoApprove(custos);
-  const grant = await custos.service.handlers.createGrant({
-    datasetId,
-    grantee: { address: lab, name: 'Cardiology Research Lab' },
-    apps: ['cohort-stats'],
-    notBefore: new Date(Date.now() - 60_000).toISOString(),
-    notAfter: new Date(Date.now() + 30 * 86400_000).toISOString(),
-    maxRuns: 2,
-    purpose: 'Cardiology outcomes research',
-    legalBasis: 'GDPR art. 9(2)(j)',
-  });
-  off();
+  const { env, grant } = await grantedToLab(custos, 200);
   const consumer = (await sodium()).boxKeypair();
   const runOptions = {
     app: 'cohort-stats',
@@ -260,22 +249,7 @@ test('a new run on one of your datasets shows a notice (role=status) that leads 
   page,
   custos,
 }) => {
-  const datasetId = await publishedDataset(custos, 50);
-  const env = custos.network?.sessions[0]?.env;
-  if (!env) throw new Error('the devnet did not start');
-  const lab = new Wallet(DEVNET_KEYS.relayer).address;
-  const off = autoApprove(custos);
-  const grant = await custos.service.handlers.createGrant({
-    datasetId,
-    grantee: { address: lab, name: 'Cardiology Research Lab' },
-    apps: ['cohort-stats'],
-    notBefore: new Date(Date.now() - 60_000).toISOString(),
-    notAfter: new Date(Date.now() + 30 * 86400_000).toISOString(),
-    maxRuns: 2,
-    purpose: 'Cardiology outcomes research',
-    legalBasis: 'GDPR art. 9(2)(j)',
-  });
-  off();
+  const { env, grant } = await grantedToLab(custos, 50);
   await page.goto(custos.host.url);
   await expect(page.getByTestId('network-status')).toContainText('connected', { timeout: 30_000 });
   await expect(page.getByTestId('run-toast')).toHaveCount(0);
