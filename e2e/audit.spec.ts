@@ -3,15 +3,13 @@
  * the app: two datasets, two grantees, enclave runs on two days three days apart (the chain's clock
  * is moved with evm_setNextBlockTimestamp), and one key refused after a revocation.
  */
-import AxeBuilder from '@axe-core/playwright';
-import type { Page } from '@playwright/test';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Wallet } from 'ethers';
 import { DEVNET_KEYS } from '../app/chain/index.ts';
 import { sodium } from '../app/crypto/index.ts';
 import { runSimulatedEnclave } from '../enclave-bridge/simulator/index.ts';
-import { expect, shot, test, type Custos } from './fixtures.ts';
+import { expect, shot, test, type Custos, seriousViolations } from './fixtures.ts';
 
 test.use({ devnet: true, timezoneId: 'UTC' });
 
@@ -122,15 +120,6 @@ async function knownHistory(custos: Custos): Promise<{ dayN: number }> {
 }
 
 const isoDay = (day: number): string => new Date(day * DAY * 1000).toISOString().slice(0, 10);
-
-async function seriousViolations(page: Page): Promise<string[]> {
-  const result = await new AxeBuilder({ page })
-    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
-    .analyze();
-  return result.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-}
 
 test('audit filters narrow the table and the chart, survive a reload through the URL; the chart counts runs and refusals', async ({
   page,

@@ -5,7 +5,6 @@
  * with what it means and what to do. Bad input: an end before the start, a file that is not a
  * bundle, the network going down (export explained, checking falls back to offline and says so).
  */
-import AxeBuilder from '@axe-core/playwright';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
@@ -13,7 +12,7 @@ import { crashListener } from '../app/service/kill-listener.ts';
 import { sodium } from '../app/crypto/index.ts';
 import { runSimulatedEnclave } from '../enclave-bridge/simulator/index.ts';
 import { grantedToLab } from './devnet-helpers.ts';
-import { expect, shot, test, type Custos } from './fixtures.ts';
+import { expect, shot, test, type Custos, seriousViolations } from './fixtures.ts';
 
 test.use({ devnet: true });
 
@@ -46,16 +45,6 @@ async function exportAllTime(page: Page): Promise<{ folder: string; seconds: num
   await expect(page.getByTestId('export-result')).toBeVisible({ timeout: 30_000 });
   const seconds = (Date.now() - started) / 1000;
   return { folder: (await page.getByTestId('export-folder').textContent()) ?? '', seconds };
-}
-
-/** Serious and critical axe violations (WCAG 2.x A/AA) of the screen as it is. */
-async function seriousViolations(page: Page): Promise<string[]> {
-  const result = await new AxeBuilder({ page })
-    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
-    .analyze();
-  return result.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
 }
 
 /** Drops a file on the drop zone the way a file manager does (a DataTransfer with one File). */
