@@ -123,9 +123,15 @@ export function windowOpenDecision(url: string): { action: 'deny'; openExternall
   return { action: 'deny', openExternally: isExternalAllowed(url) };
 }
 
-/** Permission requests and checks: denied by default. Only a clipboard write from the app page. */
+/**
+ * Permission requests and checks: denied by default. From the app page only: a clipboard write
+ * (Copy buttons) and notifications (a new enclave run on one of your datasets).
+ */
 export function allowPermission(permission: string, requestingUrl: string): boolean {
-  return permission === 'clipboard-sanitized-write' && isAppUrl(requestingUrl);
+  return (
+    (permission === 'clipboard-sanitized-write' || permission === 'notifications') &&
+    isAppUrl(requestingUrl)
+  );
 }
 
 /** The frame that sent an IPC message, as the check needs it. */
