@@ -9,7 +9,6 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
 import { crashListener } from '../app/service/kill-listener.ts';
-import { sodium } from '../app/crypto/index.ts';
 import { runSimulatedEnclave } from '../enclave-bridge/simulator/index.ts';
 import { grantedToLab } from './devnet-helpers.ts';
 import { expect, shot, test, type Custos, seriousViolations } from './fixtures.ts';
@@ -18,17 +17,7 @@ test.use({ devnet: true });
 
 /** A registered dataset with one grant and one run of the simulated enclave (through the API). */
 async function datasetWithRun(custos: Custos): Promise<void> {
-  const { env, grant } = await grantedToLab(custos, 200);
-  await runSimulatedEnclave({
-    app: 'cohort-stats',
-    grantId: grant.grantId,
-    params: {},
-    consumerPublicKey: (await sodium()).boxKeypair().publicKey,
-    keyReleaseUrl: env.keyRelease.url,
-    ipfs: env.descriptor.ipfs,
-    simulationKey: env.simulationKey,
-    relayer: env.relayer,
-  });
+  await runSimulatedEnclave((await grantedToLab(custos, 200)).runOptions);
 }
 
 async function openCompliance(page: Page, custos: Custos): Promise<void> {

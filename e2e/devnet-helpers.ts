@@ -8,6 +8,7 @@ import type { Page } from '@playwright/test';
 import { Wallet } from 'ethers';
 import type { Grant } from '../app/api/index.ts';
 import { DEVNET_KEYS } from '../app/chain/index.ts';
+import { sodium } from '../app/crypto/index.ts';
 import { writeSyntheticFile } from '../app/synthetic/index.ts';
 import type { emulatedOwnerSigner } from '../main/devnet.ts';
 import { expect, type Custos } from './fixtures.ts';
@@ -59,7 +60,7 @@ export function autoApprove(custos: Custos): () => void {
 
 /**
  * A published dataset with a grant to the Cardiology Research Lab (the devnet relayer's address):
- * the cohort-stats app, two runs, 30 days; with the devnet environment a run needs.
+ * the cohort-stats app, two runs, 30 days; with the options a simulated enclave run needs.
  */
 export async function grantedToLab(custos: Custos, patients: number) {
   const datasetId = await publishedDataset(custos, patients);
@@ -80,7 +81,18 @@ export async function grantedToLab(custos: Custos, patients: number) {
       purpose: 'Cardiology outcomes research',
       legalBasis: 'GDPR art. 9(2)(j)',
     });
-    return { datasetId, env, grant };
+    // What the simulated enclave needs to run cohort statistics under this grant.
+    const runOptions = {
+      app: 'cohort-stats',
+      grantId: grant.grantId,
+      params: {},
+      consumerPublicKey: (await sodium()).boxKeypair().publicKey,
+      keyReleaseUrl: env.keyRelease.url,
+      ipfs: env.descriptor.ipfs,
+      simulationKey: env.simulationKey,
+      relayer: env.relayer,
+    };
+    return { datasetId, grant, runOptions };
   } finally {
     off();
   }

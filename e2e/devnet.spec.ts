@@ -5,7 +5,6 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { sodium } from '../app/crypto/index.ts';
 import { runSimulatedEnclave } from '../enclave-bridge/simulator/index.ts';
 import { expect, shot, test } from './fixtures.ts';
 import {
@@ -194,18 +193,7 @@ test('audit: a simulated enclave run appears with a SIMULATED badge and its evid
   page,
   custos,
 }) => {
-  const { env, grant } = await grantedToLab(custos, 200);
-  const consumer = (await sodium()).boxKeypair();
-  const runOptions = {
-    app: 'cohort-stats',
-    grantId: grant.grantId,
-    params: {},
-    consumerPublicKey: consumer.publicKey,
-    keyReleaseUrl: env.keyRelease.url,
-    ipfs: env.descriptor.ipfs,
-    simulationKey: env.simulationKey,
-    relayer: env.relayer,
-  };
+  const { grant, runOptions } = await grantedToLab(custos, 200);
   const run = await runSimulatedEnclave(runOptions);
 
   await page.goto(custos.host.url);
@@ -249,21 +237,12 @@ test('a new run on one of your datasets shows a notice (role=status) that leads 
   page,
   custos,
 }) => {
-  const { env, grant } = await grantedToLab(custos, 50);
+  const { runOptions } = await grantedToLab(custos, 50);
   await page.goto(custos.host.url);
   await expect(page.getByTestId('network-status')).toContainText('connected', { timeout: 30_000 });
   await expect(page.getByTestId('run-toast')).toHaveCount(0);
 
-  await runSimulatedEnclave({
-    app: 'cohort-stats',
-    grantId: grant.grantId,
-    params: {},
-    consumerPublicKey: (await sodium()).boxKeypair().publicKey,
-    keyReleaseUrl: env.keyRelease.url,
-    ipfs: env.descriptor.ipfs,
-    simulationKey: env.simulationKey,
-    relayer: env.relayer,
-  });
+  await runSimulatedEnclave(runOptions);
   const toast = page.getByTestId('run-toast');
   await expect(toast).toHaveCount(1);
   await expect(toast).toContainText(
