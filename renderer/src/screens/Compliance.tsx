@@ -10,6 +10,7 @@ import type {
 } from '../../../app/api/index.ts';
 import { useApi } from '../api/context.tsx';
 import { ErrorNote } from '../components/ErrorNote.tsx';
+import { Stage } from '../components/Stage.tsx';
 import { formatBytes, formatCount } from '../components/format.ts';
 import './compliance.css';
 
@@ -21,8 +22,6 @@ const STAGES: { id: ProofProgress['stage']; label: string }[] = [
   { id: 'report', label: 'Writing the PDF report' },
   { id: 'saving', label: 'Saving both files in the vault' },
 ];
-const MARKS = { done: '✓', active: '●', stopped: '✕', todo: '○' } as const;
-const SPOKEN = { done: 'done', active: 'in progress', stopped: 'stopped', todo: 'to do' } as const;
 
 const ALTERED =
   'Treat this file as altered: ask the sender for the original export, or export it again yourself.';
@@ -175,19 +174,7 @@ function Stages({ stage, failed }: { stage: ProofProgress['stage'] | null; faile
       {STAGES.map((s, i) => {
         const state =
           i < current ? 'done' : i === current ? (failed ? 'stopped' : 'active') : 'todo';
-        return (
-          <li
-            key={s.id}
-            className={`stage stage-${state}`}
-            aria-current={state === 'active' ? 'step' : undefined}
-          >
-            <span className="stage-mark" aria-hidden="true">
-              {MARKS[state]}
-            </span>
-            {s.label}
-            <span className="visually-hidden">{` (${SPOKEN[state]})`}</span>
-          </li>
-        );
+        return <Stage key={s.id} label={s.label} state={state} />;
       })}
     </ol>
   );

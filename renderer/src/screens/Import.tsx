@@ -4,6 +4,7 @@ import type { ImportJob, ImportPreview, ImportStage } from '../../../app/api/ind
 import { ApiCallError } from '../api/client.ts';
 import { useApi } from '../api/context.tsx';
 import { ErrorNote } from '../components/ErrorNote.tsx';
+import { Stage } from '../components/Stage.tsx';
 import { formatBytes, formatCount, formatDuration, formatRate } from '../components/format.ts';
 
 const FORMAT_TEXT: Record<ImportPreview['format'], string> = {
@@ -22,9 +23,6 @@ const LATER = [
   { label: 'Publishing to IPFS', arrives: 'next, with “Publish and register” on the dataset' },
   { label: 'Registering on the network', arrives: 'signed on your Ledger' },
 ];
-
-const MARKS = { done: '✓', active: '●', stopped: '✕', todo: '○' } as const;
-const SPOKEN = { done: 'done', active: 'in progress', stopped: 'stopped', todo: 'to do' } as const;
 
 function nameFrom(sourceName: string): string {
   const base = sourceName
@@ -50,19 +48,7 @@ function Progress({ job, onCancel }: { job: ImportJob; onCancel: () => void }) {
                   ? 'stopped'
                   : 'active'
                 : 'todo';
-          return (
-            <li
-              key={s.id}
-              className={`stage stage-${state}`}
-              aria-current={state === 'active' ? 'step' : undefined}
-            >
-              <span className="stage-mark" aria-hidden="true">
-                {MARKS[state]}
-              </span>
-              {s.label}
-              <span className="visually-hidden">{` (${SPOKEN[state]})`}</span>
-            </li>
-          );
+          return <Stage key={s.id} label={s.label} state={state} />;
         })}
         {LATER.map((s) => (
           <li key={s.label} className="stage stage-later">
