@@ -28,6 +28,7 @@ test('devnet wiring, then publish and register signed on the emulated Ledger', a
   await expect(page.getByTestId('network-status')).toContainText('connected (chain 31337)', {
     timeout: 30_000,
   });
+  await expect(page.getByTestId('devnet-banner')).toContainText('Development network');
   await shot(page, '20-devnet-connected');
 
   await page.getByTestId('open-dataset').click();

@@ -19,7 +19,8 @@ test('first run: create a vault, keep the recovery kit, import a CSV, see it in 
 }) => {
   await page.goto(custos.host.url);
   await expect(page.getByTestId('welcome')).toBeVisible();
-  await expect(page.getByTestId('devnet-banner')).toContainText('Development network');
+  // No network in this test: nothing is simulated, so no devnet banner (the devnet tests have it).
+  await expect(page.getByTestId('devnet-banner')).toHaveCount(0);
   // The token left the address bar once read.
   expect(page.url()).not.toContain('token');
 
@@ -82,6 +83,8 @@ test('first run: create a vault, keep the recovery kit, import a CSV, see it in 
   await expect(row).toContainText('Cardiology cohort 2024');
   await expect(row).toContainText('Patients seen in 2024');
   await expect(row.locator('td').nth(1)).toHaveText('3');
+  await expect(page.getByTestId('network-status')).toContainText('Network: not connected yet');
+  await expect(page.getByTestId('devnet-banner')).toHaveCount(0);
   await shot(page, '06-datasets-list');
 
   // Dataset detail: people's words first, identifiers one click away, honest tabs.

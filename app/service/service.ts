@@ -889,14 +889,20 @@ export class CustosService {
   #networkStatus(): NetworkStatus {
     const backend = this.#options.network;
     const session = this.#session;
+    // No network at all (CUSTOS_NETWORK=none, the desktop shell without a network file): nothing
+    // is simulated — the vault is real — so no devnet banner; Settings says how to add one.
     return {
       profile: backend?.profile ?? 'devnet',
-      label: backend?.label ?? 'Development network',
-      simulated: backend?.simulated ?? true,
+      label: backend?.label ?? 'Network',
+      simulated: backend?.simulated ?? false,
       state: this.#networkState,
       chainId: session?.chainId ?? null,
       rpcUrl: session?.rpcUrl ?? null,
-      problem: this.#networkProblem,
+      problem:
+        this.#networkProblem ??
+        (backend
+          ? null
+          : 'No network is set up: start Custos with a network file (docs/networks.md).'),
     };
   }
 
