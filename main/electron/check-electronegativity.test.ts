@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isAccepted, parseFindings } from './check-electronegativity.ts';
+import { isAccepted, parseFindings, wellFormed } from './check-electronegativity.ts';
 
 const HEADER = 'issue, severity, confidence, filename, location, sample, description, url\n';
 
@@ -26,5 +26,18 @@ describe('electronegativity gate', () => {
       `${HEADER}SANDBOX_JS_CHECK,"MEDIUM","FIRM","main.ts","138:15","new BrowserWindow({","Use sandbox",u\n`,
     )[0];
     expect(isAccepted(sandbox ?? [])).toBe(false);
+  });
+
+  it('tells a garbled scan (as electronegativity sometimes writes it) from a well-formed one', () => {
+    const open = `OPEN_EXTERNAL_JS_CHECK,"MEDIUM","TENTATIVE","main.ts","70:38","shell.openExternal(url);","Review",https://y\n`;
+    const garbled = parseFindings(
+      `${HEADER}ne'; script-src 'self'; form-action 'none'","One or more CSP directives detected seems to be vulnerable",https://x\n${open}`,
+    );
+    expect(garbled.every(wellFormed)).toBe(false);
+    const clean = parseFindings(
+      `${HEADER}CSP_GLOBAL_CHECK,"LOW","FIRM","renderer/index.html","8:0","default-src 'none'","weak",https://x\n${open}`,
+    );
+    expect(clean).toHaveLength(2);
+    expect(clean.every(wellFormed)).toBe(true);
   });
 });
