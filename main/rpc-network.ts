@@ -12,7 +12,6 @@ import { Wallet } from 'ethers';
 import { z } from 'zod';
 import type { DisplayedField, EnclaveApp } from '../app/api/index.ts';
 import {
-  NetworkProfileSchema,
   RegistryClient,
   checkChain,
   providerFor,
@@ -85,8 +84,6 @@ export async function readNetworkFile(path: string): Promise<NetworkFile> {
       `${path}: ${issue?.path.join('.') || '(top level)'}: ${issue?.message ?? 'invalid'}`,
     );
   }
-  // The chain layer's own profile schema must accept it too (one definition of an RPC profile).
-  NetworkProfileSchema.parse({ kind: 'rpc', ...parsed.data });
   return parsed.data;
 }
 

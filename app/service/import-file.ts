@@ -138,7 +138,7 @@ export async function* sourceChunks(
 ): AsyncGenerator<Uint8Array> {
   const limit = options.limit ?? Number.MAX_SAFE_INTEGER;
   const joinFiles = plan.folder;
-  let header: Buffer | null = null;
+  let header: string | null = null;
   let produced = 0;
   for (const [index, file] of plan.files.entries()) {
     const handle = await open(file.path, 'r').catch((error: unknown) => {
@@ -180,11 +180,11 @@ export async function* sourceChunks(
           const line = pendingHeader.toString('utf8').replace(/\r?\n$/, '');
           pendingHeader = null;
           if (index === 0) {
-            header = Buffer.from(line, 'utf8');
+            header = line;
             const out = Buffer.from(`${line}\n`, 'utf8');
             produced += out.length;
             yield out;
-          } else if (line !== header?.toString('utf8')) {
+          } else if (line !== header) {
             throw new CustosError(
               'UsageError',
               `${basename(file.path)} has other columns than ${basename(plan.files[0]!.path)}: every CSV of a folder needs the same header line`,
