@@ -7,7 +7,7 @@ import { test as base, type Page } from '@playwright/test';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { CustosService } from '../app/service/index.ts';
+import { CustosService, saveTokenlessSettings } from '../app/service/index.ts';
 import { startWebHost, type WebHost } from '../main/web/host.ts';
 import { devnetBackend } from '../main/devnet.ts';
 import type { StorageSettings } from '../app/ipfs/index.ts';
@@ -31,17 +31,14 @@ export const test = base.extend<{
 }>({
   /** With the devnet profile: anvil + Helia + key release around the vault, emulated Ledger. */
   devnet: [false, { option: true }],
-  /** Remote IPFS backends of the devnet (kubo nodes, pinning services); none by default. */
+  /** Remote IPFS backends (kubo nodes) saved in the new vault's storage settings; none by default. */
   storage: [undefined, { option: true }],
   custos: async ({ devnet, storage }, use) => {
     const dir = await mkdtemp(join(tmpdir(), 'custos-e2e-'));
     const network = devnet
-      ? devnetBackend({
-          dir: join(dir, 'devnet'),
-          signer: 'emulated-ledger',
-          ...(storage ? { storage } : {}),
-        })
+      ? devnetBackend({ dir: join(dir, 'devnet'), signer: 'emulated-ledger' })
       : undefined;
+    if (storage) await saveTokenlessSettings(join(dir, 'vault'), storage);
     const service = new CustosService({
       vaultDir: join(dir, 'vault'),
       kdf: 'interactive',

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { KuboRpcBackend } from '../app/ipfs/index.ts';
 import { KuboDaemon } from '../app/ipfs/kubo-process.ts';
 import { startPinningServer, type PinningServer } from '../app/ipfs/pinning-service-server.ts';
+import type { StorageConfig } from '../app/service/network.ts';
 import { Vault } from '../app/vault/index.ts';
 import { devnetBackend, type DevnetSession } from './devnet.ts';
 
@@ -17,6 +18,7 @@ let dir: string;
 let kubo: KuboDaemon;
 let pinning: PinningServer;
 let session: DevnetSession;
+let storage: StorageConfig;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'custos-devnet-'));
@@ -25,11 +27,14 @@ beforeAll(async () => {
     kubo: new KuboRpcBackend({ apiUrl: kubo.apiUrl }),
     token: 'right-token',
   });
+  const backend = devnetBackend({ dir: join(dir, 'devnet'), signer: 'dev-key' });
+  const vault = await Vault.create(join(dir, 'vault'), 'devnet test passphrase', {
+    kdf: 'interactive',
+  });
+  session = (await backend.start(vault)) as DevnetSession;
   const tokens: Record<string, string> = { good: 'right-token', bad: 'wrong-token' };
-  const backend = devnetBackend({
-    dir: join(dir, 'devnet'),
-    signer: 'dev-key',
-    storage: {
+  storage = {
+    settings: {
       kubo: [
         { name: 'Hospital node', apiUrl: kubo.apiUrl },
         { name: 'Switched-off node', apiUrl: 'http://127.0.0.1:9' },
@@ -42,11 +47,7 @@ beforeAll(async () => {
       pinTimeoutSeconds: 60,
     },
     tokenFor: (ref) => Promise.resolve(tokens[ref] ?? ''),
-  });
-  const vault = await Vault.create(join(dir, 'vault'), 'devnet test passphrase', {
-    kdf: 'interactive',
-  });
-  session = (await backend.start(vault)) as DevnetSession;
+  };
 });
 
 afterAll(async () => {
@@ -57,7 +58,7 @@ afterAll(async () => {
 });
 
 it('reports every IPFS backend with a live health check', async () => {
-  const health = await session.storageHealth?.();
+  const health = await session.storageHealth?.(storage);
   const by = new Map((health ?? []).map((h) => [h.name, h]));
   expect(health?.[0]).toMatchObject({ kind: 'embedded', health: 'ok' });
   expect(health?.[0]?.detail).toContain(session.env.store.peerId());

@@ -8,19 +8,13 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { DEVNET_KEYS } from '../app/chain/index.ts';
-import type { DisplayedField, StorageBackendHealth } from '../app/api/index.ts';
-import {
-  KuboRpcBackend,
-  PinningServiceClient,
-  replicate,
-  type StorageSettings,
-} from '../app/ipfs/index.ts';
-import { CID } from 'multiformats/cid';
+import type { DisplayedField } from '../app/api/index.ts';
 import type { NetworkBackend, NetworkSession, OwnerSigner } from '../app/service/network.ts';
 import { DevSigner, DEV_SIGNER_LABEL, type DeviceState } from '../app/signer/index.ts';
 import { emulatedLedgerSigner, type UserAnswer } from '../app/signer/emulator/index.ts';
 import type { Vault } from '../app/vault/index.ts';
 import { ENCLAVE_APPS } from '../enclave-bridge/apps/index.ts';
+import { remoteStorage } from './ipfs-backends.ts';
 import {
   DEVNET_OPERATOR,
   startDevnetEnvironment,
@@ -99,22 +93,16 @@ export interface DevnetSession extends NetworkSession {
   readonly env: DevnetEnvironment;
 }
 
-/** The devnet network profile; its environment lives in `dir` (beside the vault). */
+/**
+ * The devnet network profile; its environment lives in `dir` (beside the vault). Remote IPFS
+ * backends come from the vault's storage settings, passed in by the service at each publish.
+ */
 export function devnetBackend(options: {
   dir: string;
   signer: DevnetSignerKind;
-  /** Remote IPFS backends each published dataset is copied to (default: none). */
-  storage?: StorageSettings;
-  /** Resolves a pinning service's token reference (the host's keychain). */
-  tokenFor?: (tokenRef: string) => Promise<string>;
 }): NetworkBackend & { readonly sessions: DevnetSession[] } {
   const signer = options.signer === 'dev-key' ? devKeyOwnerSigner() : emulatedOwnerSigner();
   const sessions: DevnetSession[] = [];
-  const storage = options.storage;
-  const tokenFor =
-    options.tokenFor ??
-    ((ref: string) =>
-      Promise.reject(new Error(`no keychain holds the pinning service token “${ref}”`)));
   return {
     profile: 'devnet',
     label: 'Development network',
@@ -128,7 +116,6 @@ export function devnetBackend(options: {
       acceptsSimulated: true,
       simulationKeys: 1,
     },
-    cidVersion: options.storage?.cidVersion ?? 1,
     enclaveApps: () =>
       Promise.all(
         Object.values(ENCLAVE_APPS).map(async (app) => ({
@@ -152,16 +139,7 @@ export function devnetBackend(options: {
         journalPath: env.journalPath,
         evidenceDir: join(env.dir, 'evidence'),
         env,
-        ...(storage && (storage.kubo.length > 0 || storage.pinningServices.length > 0)
-          ? {
-              replicate: (cid: CID) =>
-                replicate(env.store, cid, storage, {
-                  tokenFor,
-                  journalDir: join(env.dir, 'publish-journal'),
-                }),
-            }
-          : {}),
-        storageHealth: () => storageHealth(env, storage, tokenFor),
+        ...remoteStorage(env.store, join(env.dir, 'publish-journal')),
         close: () => env.close(),
       };
       sessions.push(session);
@@ -172,74 +150,3 @@ export function devnetBackend(options: {
 
 /** The devnet folder of a vault folder. */
 export const devnetDir = (vaultDir: string): string => join(vaultDir, '..', 'devnet');
-
-const HEALTH_TIMEOUT_MS = 3000;
-
-/** Each IPFS backend, asked now: the embedded node, every kubo node, every pinning service. */
-async function storageHealth(
-  env: DevnetEnvironment,
-  storage: StorageSettings | undefined,
-  tokenFor: (ref: string) => Promise<string>,
-): Promise<StorageBackendHealth[]> {
-  const addresses = env.store.multiaddrs();
-  const embedded: StorageBackendHealth = {
-    name: 'Embedded IPFS node (in this app)',
-    kind: 'embedded',
-    address: addresses.join(' ').slice(0, 2000) || null,
-    health: 'ok',
-    detail: `peer ${env.store.peerId()}`.slice(0, 500),
-  };
-  const problem = (error: unknown): string =>
-    (error instanceof Error ? error.message : String(error)).slice(0, 500);
-  const kubo = (storage?.kubo ?? []).map(async (k): Promise<StorageBackendHealth> => {
-    try {
-      const version = await new KuboRpcBackend({ apiUrl: k.apiUrl }).version(
-        AbortSignal.timeout(HEALTH_TIMEOUT_MS),
-      );
-      return {
-        name: k.name,
-        kind: 'kubo',
-        address: k.apiUrl,
-        health: 'ok',
-        detail: `kubo ${version}`,
-      };
-    } catch (error) {
-      return {
-        name: k.name,
-        kind: 'kubo',
-        address: k.apiUrl,
-        health: 'unreachable',
-        detail: problem(error),
-      };
-    }
-  });
-  const services = (storage?.pinningServices ?? []).map(
-    async (p): Promise<StorageBackendHealth> => {
-      try {
-        const client = new PinningServiceClient({
-          endpoint: p.endpoint,
-          token: await tokenFor(p.tokenRef),
-          requestTimeoutMs: HEALTH_TIMEOUT_MS,
-        });
-        // Any answer from the API (even "no such pin") shows it is up and accepts the token.
-        await client.findPins(CID.parse('bafkqaaa'));
-        return {
-          name: p.name,
-          kind: 'pinning-service',
-          address: p.endpoint,
-          health: 'ok',
-          detail: null,
-        };
-      } catch (error) {
-        return {
-          name: p.name,
-          kind: 'pinning-service',
-          address: p.endpoint,
-          health: 'unreachable',
-          detail: problem(error),
-        };
-      }
-    },
-  );
-  return [embedded, ...(await Promise.all([...kubo, ...services]))];
-}

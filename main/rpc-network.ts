@@ -20,6 +20,7 @@ import {
 import { clearSignFields } from '../app/chain/clear-sign.ts';
 import { CustosError } from '../app/errors/index.ts';
 import { HeliaDatasetStore } from '../app/ipfs/index.ts';
+import { remoteStorage } from './ipfs-backends.ts';
 import type { NetworkBackend, NetworkSession, OwnerSigner } from '../app/service/network.ts';
 import {
   LedgerSigner,
@@ -187,6 +188,7 @@ export function rpcNetworkBackend(options: {
           operator: file.operator,
           journalPath: null,
           evidenceDir: null,
+          ...remoteStorage(store, join(dir, 'publish-journal')),
           close: async () => {
             await store.close();
             provider.destroy();

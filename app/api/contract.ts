@@ -371,6 +371,8 @@ export const Settings = z.object({
     backends: z.array(StorageBackendHealth).max(30),
     cidVersion: z.union([z.literal(0), z.literal(1)]),
     checkedAt: isoTime,
+    /** Where new pinning-service tokens are kept: the OS keychain, or sealed in the vault folder. */
+    tokensKeptIn: z.enum(['keychain', 'vault']),
   }),
   signer: z.object({
     kind: z.enum(['none', 'ledger', 'emulated-ledger', 'dev-key']),
@@ -544,6 +546,26 @@ export const METHODS = {
   },
   /** Stops and starts the network (devnet: a fresh local chain). */
   restartNetwork: { input: Empty, output: Done },
+  /**
+   * Adds a remote IPFS backend to the vault's storage settings (the next publish copies to it).
+   * Lengths only here: the service names the field of a bad value (`details.field`).
+   */
+  addStorageBackend: {
+    input: z.discriminatedUnion('kind', [
+      z.object({ kind: z.literal('kubo'), name: text(200), apiUrl: text(2000) }).strict(),
+      z
+        .object({
+          kind: z.literal('pinning-service'),
+          name: text(200),
+          endpoint: text(2000),
+          token: text(4096),
+        })
+        .strict(),
+    ]),
+    output: Done,
+  },
+  /** Removes a remote IPFS backend (and its token) by name; the embedded node stays. */
+  removeStorageBackend: { input: z.object({ name: text(200) }).strict(), output: Done },
   /** Renames an address-book entry (the address must already be in it). */
   renameContact: { input: Contact.strict(), output: Contact },
   /** Devnet only: presses approve or reject on the emulated Ledger (status.device.canAnswer). */

@@ -35,6 +35,8 @@ export const METHOD_LIST = [
   'getSettings',
   'setAutoLock',
   'restartNetwork',
+  'addStorageBackend',
+  'removeStorageBackend',
   'renameContact',
   'answerEmulatedDevice',
 ] as const satisfies readonly MethodName[];

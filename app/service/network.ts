@@ -7,9 +7,16 @@ import type { JsonRpcProvider } from 'ethers';
 import type { CID } from 'multiformats/cid';
 import type { DisplayedField, EnclaveApp, StorageBackendHealth } from '../api/index.ts';
 import type { RegistryClient, TypedDataSigner } from '../chain/index.ts';
-import type { DatasetStore, ReplicaResult } from '../ipfs/index.ts';
+import type { DatasetStore, ReplicaResult, StorageSettings } from '../ipfs/index.ts';
 import type { DeviceState } from '../signer/index.ts';
 import type { Vault } from '../vault/index.ts';
+
+/** The vault's remote IPFS backends as saved now (read at each use: a change needs no restart). */
+export interface StorageConfig {
+  readonly settings: StorageSettings;
+  /** Opens a pinning service's token from where it is kept (keychain, or sealed in the vault). */
+  readonly tokenFor: (tokenRef: string) => Promise<string>;
+}
 
 /** A running network around one unlocked vault; closed when the vault locks. */
 export interface NetworkSession {
@@ -30,12 +37,12 @@ export interface NetworkSession {
   /** The key-release service's operator address (named on each registered dataset). */
   readonly operator: string;
   /**
-   * Copies a locally pinned dataset to every remote IPFS backend the settings name (kubo nodes,
-   * pinning services); failures are returned per backend, not thrown. Absent: no remote backend.
+   * Copies a locally pinned dataset to every remote IPFS backend `storage` names (kubo nodes,
+   * pinning services); failures are returned per backend, not thrown. Absent: this profile cannot.
    */
-  replicate?(cid: CID): Promise<ReplicaResult[]>;
-  /** Each IPFS backend (the embedded node first) with a live health check. */
-  storageHealth?(): Promise<StorageBackendHealth[]>;
+  replicate?(cid: CID, storage: StorageConfig): Promise<ReplicaResult[]>;
+  /** Each IPFS backend (the embedded node first, then those of `storage`), checked live. */
+  storageHealth?(storage: StorageConfig): Promise<StorageBackendHealth[]>;
   close(): Promise<void>;
 }
 

@@ -53,6 +53,12 @@ import { readPreferences, writePreferences } from './preferences.ts';
 import { watchRegistry, type RunOpenedEvent } from './run-watch.ts';
 import { auditEntryOf, newestFirst } from './audit-view.ts';
 import { complianceHandlers } from './compliance.ts';
+import {
+  StorageSettingsFile,
+  replicateOrRefuse,
+  storageBackends,
+  type SecretStore,
+} from './storage-settings.ts';
 
 export const APP_VERSION = '0.1.0';
 const PROGRESS_INTERVAL_MS = 100;
@@ -66,6 +72,8 @@ export interface ServiceOptions {
   readonly autoLockMinutes?: number;
   /** The OS keychain store for "remember on this device", when the host has one. */
   readonly remember?: RememberStore;
+  /** The OS keychain for pinning-service tokens, when the host has one (else sealed in the vault). */
+  readonly secrets?: SecretStore;
   /** The system file picker, when the host has one (Electron); resolves null when closed. */
   readonly chooseFile?: () => Promise<string | null>;
   /** The network profile (devnet: chain + IPFS + key release around the unlocked vault). */
@@ -113,10 +121,17 @@ export class CustosService {
   /** The steward's auto-lock choice (preferences.json), over the host's default. */
   #autoLock: number | null = null;
   #stopWatch: (() => void) | null = null;
+  /** The remote IPFS backends the steward set in Settings (`<vault>/storage.json`). */
+  readonly #storage: StorageSettingsFile;
   readonly handlers: ApiHandlers;
 
   constructor(options: ServiceOptions) {
     this.#options = options;
+    this.#storage = new StorageSettingsFile({
+      dir: options.vaultDir,
+      keychain: options.secrets,
+      sodium: () => this.#s(),
+    });
     this.handlers = {
       getStatus: () => this.#status(),
       createVault: ({ passphrase }) => this.#createVault(passphrase),
@@ -233,6 +248,15 @@ export class CustosService {
         const vault = this.#unlocked();
         await this.#stopNetwork();
         this.#startNetwork(vault);
+        return {};
+      },
+      addStorageBackend: async (backend) => {
+        await this.#storage.add(this.#unlocked(), backend);
+        return {};
+      },
+      removeStorageBackend: async ({ name }) => {
+        this.#unlocked();
+        await this.#storage.remove(name);
         return {};
       },
       renameContact: async (contact) => {
@@ -410,23 +434,11 @@ export class CustosService {
   }
 
   async #settings(): Promise<Settings> {
-    this.#unlocked();
+    const vault = this.#unlocked();
     const backend = this.#options.network;
     const session = this.#session;
     const device = this.#deviceStatus();
-    const backends = session?.storageHealth
-      ? await session.storageHealth()
-      : [
-          {
-            name: 'Embedded IPFS node (in this app)',
-            kind: 'embedded' as const,
-            address: null,
-            health: session ? ('ok' as const) : ('not-running' as const),
-            detail: session
-              ? 'Running with the network (this profile reports no other backend).'
-              : 'It starts with the network, when the vault is unlocked.',
-          },
-        ];
+    const backends = await storageBackends(session, await this.#storage.config(vault));
     const trust = backend?.trustPolicy;
     return {
       network: { ...this.#networkStatus(), registry: session?.registry ?? null },
@@ -434,6 +446,7 @@ export class CustosService {
         backends,
         cidVersion: backend?.cidVersion ?? 1,
         checkedAt: new Date().toISOString(),
+        tokensKeptIn: this.#storage.tokensKeptIn(),
       },
       signer: {
         kind: device.signer,
@@ -770,18 +783,8 @@ export class CustosService {
       const { cid } = await session.store.add(path);
       await session.store.pin(cid);
       // Every remote backend must hold a copy before anything is registered: a dataset is never
-      // registered while a backend the steward configured lacks it.
-      if (session.replicate) {
-        const failed = (await session.replicate(cid)).filter((r) => !r.pinned);
-        if (failed.length > 0)
-          throw new CustosError(
-            'StorageUnavailable',
-            `not stored on ${failed
-              .map((f) => `${f.name} (${f.error?.message ?? 'not pinned'})`)
-              .join('; ')}: nothing was registered`.slice(0, 1000),
-            { details: { backends: failed.map((f) => f.name).join(', ') } },
-          );
-      }
+      // registered while a backend the steward configured lacks it (settings as saved now).
+      await replicateOrRefuse(session, await this.#storage.config(this.#unlocked()), cid);
       progress.cid = cid.toString();
       await this.#updateIndex((all) =>
         all.map((x) =>

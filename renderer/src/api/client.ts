@@ -60,6 +60,8 @@ const METHOD_NAMES = {
   getSettings: true,
   setAutoLock: true,
   restartNetwork: true,
+  addStorageBackend: true,
+  removeStorageBackend: true,
   renameContact: true,
   answerEmulatedDevice: true,
 } as const satisfies Record<MethodName, true>;

@@ -1,0 +1,251 @@
+/**
+ * The vault's storage settings file: validation with the field named, persistence (atomic, 0600),
+ * tokens kept out of the file (sealed with the vault key, or in a keychain), and all-or-nothing
+ * changes when a write or the keychain fails. A real vault and libsodium throughout.
+ */
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { sodium } from '../crypto/index.ts';
+import { CustosError } from '../errors/index.ts';
+import { Vault } from '../vault/index.ts';
+import {
+  EMBEDDED_NODE_NAME,
+  STORAGE_FILE,
+  StorageSettingsFile,
+  saveTokenlessSettings,
+  type NewStorageBackend,
+  type SecretStore,
+} from './storage-settings.ts';
+
+const TOKEN = 'eyJhbGciOi.secret-pinning-token.9f8e';
+let dir: string;
+let vault: Vault;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'custos-storage-'));
+  vault = await Vault.create(join(dir, 'vault'), 'storage settings passphrase', {
+    kdf: 'interactive',
+  });
+});
+afterEach(async () => {
+  vault.lock();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const fileOf = (keychain?: SecretStore): StorageSettingsFile =>
+  new StorageSettingsFile({ dir: vault.dir, keychain, sodium });
+const path = (): string => join(vault.dir, STORAGE_FILE);
+const onDisk = (): Promise<string> => readFile(path(), 'utf8').catch(() => '(absent)');
+
+/** A keychain held in memory, with switches to make its next save or clear fail. */
+function memoryKeychain(): SecretStore & { secrets: Map<string, string>; failClear: boolean } {
+  const secrets = new Map<string, string>();
+  return {
+    secrets,
+    failClear: false,
+    available: () => true,
+    load: (ref) => Promise.resolve(secrets.get(ref) ?? null),
+    save(ref, secret) {
+      secrets.set(ref, secret);
+      return Promise.resolve();
+    },
+    clear(ref) {
+      if (this.failClear) return Promise.reject(new CustosError('Internal', 'keychain refused'));
+      secrets.delete(ref);
+      return Promise.resolve();
+    },
+  };
+}
+
+async function refused(p: Promise<unknown>): Promise<CustosError> {
+  const error = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(CustosError);
+  return error as CustosError;
+}
+
+const hospital: NewStorageBackend = {
+  kind: 'kubo',
+  name: 'Hospital IPFS node',
+  apiUrl: 'http://10.1.2.3:5001',
+};
+const pinata: NewStorageBackend = {
+  kind: 'pinning-service',
+  name: 'Pinning service',
+  endpoint: 'https://pins.example.org/psa',
+  token: TOKEN,
+};
+
+describe('storage settings', () => {
+  it('start empty, and a kubo node added is kept in the vault folder (0600) for the next reader', async () => {
+    expect(await fileOf().settings()).toMatchObject({ kubo: [], pinningServices: [] });
+    await fileOf().add(vault, { ...hospital, name: '  Hospital IPFS node ' });
+    expect((await stat(path())).mode & 0o777).toBe(0o600);
+    const again = await fileOf().settings();
+    expect(again.kubo).toEqual([{ name: 'Hospital IPFS node', apiUrl: 'http://10.1.2.3:5001' }]);
+    expect(again.cidVersion).toBe(1);
+  });
+
+  it.each([
+    ['ftp://10.1.2.3/', 'apiUrl', /http:\/\/ or https:\/\//],
+    ['10.1.2.3:5001', 'apiUrl', /full address/],
+    ['http://admin:pw@10.1.2.3:5001', 'apiUrl', /user name or password/],
+  ])('refuses the kubo address %s as a field error, saving nothing', async (apiUrl, field, why) => {
+    const error = await refused(fileOf().add(vault, { ...hospital, apiUrl }));
+    expect(error.tag).toBe('UsageError');
+    expect(error.details.field).toBe(field);
+    expect(String(error.details.problem)).toMatch(why);
+    expect(await onDisk()).toBe('(absent)');
+  });
+
+  it('refuses an empty name, a name taken (any case, the embedded node too), an empty token', async () => {
+    await fileOf().add(vault, hospital);
+    const before = await onDisk();
+    const cases: [NewStorageBackend, string, RegExp][] = [
+      [{ ...hospital, name: '   ' }, 'name', /give the backend a name/],
+      [{ ...pinata, name: 'hospital ipfs NODE' }, 'name', /already called/],
+      [{ ...hospital, name: EMBEDDED_NODE_NAME }, 'name', /already called/],
+      [{ ...pinata, token: ' ' }, 'token', /access token/],
+      [{ ...pinata, endpoint: 'file:///etc/passwd' }, 'endpoint', /http/],
+    ];
+    for (const [input, field, why] of cases) {
+      const error = await refused(fileOf().add(vault, input));
+      expect([error.tag, error.details.field]).toEqual(['UsageError', field]);
+      expect(String(error.details.problem)).toMatch(why);
+    }
+    expect(await onDisk()).toBe(before);
+  });
+
+  it('takes at most 10 of a kind (the 11th is refused, another kind still fits)', async () => {
+    const storage = fileOf();
+    for (let i = 1; i <= 10; i++)
+      await storage.add(vault, {
+        ...hospital,
+        name: `Node ${i}`,
+        apiUrl: `http://10.0.0.${i}:5001`,
+      });
+    const error = await refused(storage.add(vault, { ...hospital, name: 'Node 11' }));
+    expect([error.tag, error.details.field]).toEqual(['UsageError', 'kind']);
+    expect(error.message).toContain('at most 10 kubo nodes');
+    await storage.add(vault, pinata);
+    expect((await storage.settings()).kubo).toHaveLength(10);
+  });
+
+  it('without a keychain, seals the token with the vault key: never in clear, opened only unlocked', async () => {
+    await fileOf().add(vault, pinata);
+    const text = await onDisk();
+    expect(text).not.toContain(TOKEN);
+    expect(text).not.toContain(Buffer.from(TOKEN).toString('base64'));
+    expect(fileOf().tokensKeptIn()).toBe('vault');
+    const config = await fileOf().config(vault);
+    const ref = config.settings.pinningServices[0]?.tokenRef ?? '';
+    expect(ref).toMatch(/^pinning-service\//);
+    expect(await config.tokenFor(ref)).toBe(TOKEN);
+
+    // Reopened with the passphrase (a new process): still opens. Locked: refused.
+    const reopened = await Vault.open(vault.dir, 'storage settings passphrase');
+    expect(await (await fileOf().config(reopened)).tokenFor(ref)).toBe(TOKEN);
+    reopened.lock();
+    expect((await refused((await fileOf().config(reopened)).tokenFor(ref))).tag).toBe(
+      'VaultLocked',
+    );
+
+    // A sealed token changed on disk does not authenticate.
+    const file = JSON.parse(text) as { sealedTokens: Record<string, { ciphertext: string }> };
+    const sealed = file.sealedTokens[ref];
+    if (!sealed) throw new Error('no sealed token');
+    const bytes = Buffer.from(sealed.ciphertext, 'base64');
+    bytes[0] = (bytes[0] ?? 0) ^ 1;
+    sealed.ciphertext = bytes.toString('base64');
+    await writeFile(path(), JSON.stringify(file));
+    expect((await refused((await fileOf().config(vault)).tokenFor(ref))).tag).toBe(
+      'KeyringCorrupt',
+    );
+  });
+
+  it('with a keychain, keeps the token there under its tokenRef, and removing clears both', async () => {
+    const keychain = memoryKeychain();
+    await fileOf(keychain).add(vault, pinata);
+    const text = await onDisk();
+    expect(text).not.toContain(TOKEN);
+    const config = await fileOf(keychain).config(vault);
+    const ref = config.settings.pinningServices[0]?.tokenRef ?? '';
+    expect([...keychain.secrets]).toEqual([[ref, TOKEN]]);
+    expect(JSON.parse(text)).toMatchObject({ sealedTokens: {}, sealingKey: null });
+    expect(await config.tokenFor(ref)).toBe(TOKEN);
+
+    await fileOf(keychain).remove('Pinning service');
+    expect(keychain.secrets.size).toBe(0);
+    expect((await fileOf(keychain).settings()).pinningServices).toEqual([]);
+  });
+
+  it('all or nothing: a settings write that fails takes the token back out of the keychain', async () => {
+    const keychain = memoryKeychain();
+    const save = keychain.save.bind(keychain);
+    // The file's place is taken by a folder between the read and the write: the rename fails.
+    keychain.save = async (ref, secret) => {
+      await save(ref, secret);
+      await mkdir(join(path(), 'in-the-way'), { recursive: true });
+    };
+    const error = await refused(fileOf(keychain).add(vault, pinata));
+    expect(error.tag).not.toBe('UsageError');
+    expect(keychain.secrets.size).toBe(0);
+  });
+
+  it('all or nothing: a keychain that refuses to clear leaves the service configured', async () => {
+    const keychain = memoryKeychain();
+    await fileOf(keychain).add(vault, pinata);
+    const before = await onDisk();
+    keychain.failClear = true;
+    await refused(fileOf(keychain).remove('Pinning service'));
+    expect(await onDisk()).toBe(before);
+    expect(keychain.secrets.size).toBe(1);
+  });
+
+  it('removing: the sealed token goes with it; the embedded node and unknown names are refused', async () => {
+    await fileOf().add(vault, hospital);
+    await fileOf().add(vault, pinata);
+    await fileOf().remove('Pinning service');
+    expect(JSON.parse(await onDisk())).toMatchObject({ sealedTokens: {} });
+    await fileOf().remove('Hospital IPFS node');
+    expect(await fileOf().settings()).toMatchObject({ kubo: [], pinningServices: [] });
+    const embedded = await refused(fileOf().remove(EMBEDDED_NODE_NAME));
+    expect([embedded.tag, embedded.details.field]).toEqual(['UsageError', 'name']);
+    expect((await refused(fileOf().remove('Nowhere'))).tag).toBe('NotFound');
+  });
+
+  it('a damaged file is an error, never "no backends" (a publish would skip them)', async () => {
+    await fileOf().add(vault, hospital);
+    await writeFile(path(), '{"format":"custos-storage","version":1,"settings":{"kubo":[{');
+    const error = await refused(fileOf().settings());
+    expect(error.tag).toBe('FileUnreadable');
+    expect((await refused(fileOf().add(vault, pinata))).tag).toBe('FileUnreadable');
+  });
+
+  it('a host can prepare a new vault with kubo nodes, never with a token', async () => {
+    const fresh = join(dir, 'new-vault');
+    const settings = {
+      kubo: [],
+      pinningServices: [],
+      cidVersion: 1 as const,
+      pinTimeoutSeconds: 60,
+    };
+    await saveTokenlessSettings(fresh, {
+      ...settings,
+      kubo: [{ name: 'Hospital', apiUrl: 'http://127.0.0.1:5001' }],
+    });
+    const read = new StorageSettingsFile({ dir: fresh, sodium });
+    expect((await read.settings()).kubo).toHaveLength(1);
+    const error = await refused(
+      saveTokenlessSettings(fresh, {
+        ...settings,
+        pinningServices: [{ name: 'P', endpoint: 'https://p.example', tokenRef: 'x' }],
+      }),
+    );
+    expect(error.tag).toBe('UsageError');
+  });
+});

@@ -1,0 +1,427 @@
+/**
+ * The vault's remote IPFS backends (app/ipfs `StorageSettings`), edited from Settings and kept in
+ * `<vault>/storage.json` (written atomically, 0600). A pinning service's access token is a secret
+ * and never sits in that file in clear: it goes to the OS keychain when the host has one
+ * (`SecretStore`, Electron safeStorage), otherwise it is sealed in the file with a key wrapped by
+ * the vault key (docs/decisions/004-storage-tokens-without-a-keychain.md). The settings are read
+ * again at every publish and health check, so a change needs no restart.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { StorageBackendHealth } from '../api/index.ts';
+import type { SodiumBackend } from '../crypto/index.ts';
+import { CustosError, fromFsError } from '../errors/index.ts';
+import { writeFileAtomic } from '../files/index.ts';
+import {
+  StorageSettingsSchema,
+  parseStorageSettings,
+  type StorageSettings,
+} from '../ipfs/index.ts';
+import type { Vault } from '../vault/index.ts';
+import type { NetworkSession, StorageConfig } from './network.ts';
+
+/**
+ * Secrets kept by the operating system's keychain (Electron `safeStorage`), one per reference —
+ * the same keychain as "remember on this device" (`RememberStore`), for pinning-service tokens.
+ */
+export interface SecretStore {
+  /** Whether the OS offers real encryption here (on Linux, not the "basic_text" fallback). */
+  available(): boolean;
+  /** The secret saved under `ref`, or null. */
+  load(ref: string): Promise<string | null>;
+  save(ref: string, secret: string): Promise<void>;
+  clear(ref: string): Promise<void>;
+}
+
+/** What the steward adds in Settings. */
+export type NewStorageBackend =
+  | { readonly kind: 'kubo'; readonly name: string; readonly apiUrl: string }
+  | {
+      readonly kind: 'pinning-service';
+      readonly name: string;
+      readonly endpoint: string;
+      readonly token: string;
+    };
+
+export const STORAGE_FILE = 'storage.json';
+/** The embedded node's name in Settings; no remote backend may take it. */
+export const EMBEDDED_NODE_NAME = 'Embedded IPFS node (in this app)';
+const MAX_PER_KIND = 10;
+const MAX_NAME = 80;
+const MAX_TOKEN = 4096;
+const KIND_WORDS = { kubo: 'kubo nodes', 'pinning-service': 'pinning services' } as const;
+
+const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/);
+const StorageFile = z
+  .object({
+    format: z.literal('custos-storage'),
+    version: z.literal(1),
+    settings: z.unknown(),
+    /** The keyring entry whose key seals tokens here (only where the host has no keychain). */
+    sealingKey: z
+      .string()
+      .regex(/^[0-9a-f]{32}$/)
+      .nullable(),
+    sealedTokens: z.record(z.string().max(200), z.object({ nonce: base64, ciphertext: base64 })),
+  })
+  .strict();
+type StorageFile = Omit<z.output<typeof StorageFile>, 'settings'> & { settings: StorageSettings };
+
+const EMPTY: StorageFile = {
+  format: 'custos-storage',
+  version: 1,
+  settings: parseStorageSettings({}),
+  sealingKey: null,
+  sealedTokens: {},
+};
+
+const serialized = (file: StorageFile): string => `${JSON.stringify(file, null, 2)}\n`;
+
+/** A refused field: the UI shows `problem` next to `field`. */
+function fieldError(field: string, problem: string): CustosError {
+  return new CustosError('UsageError', `${field}: ${problem}`, { details: { field, problem } });
+}
+
+function checkUrl(field: string, value: string): string {
+  const url = value.trim();
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw fieldError(field, 'enter a full address, such as https://ipfs.example.org:5001');
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+    throw fieldError(field, 'the address must start with http:// or https://');
+  // The settings file is not secret: credentials in a URL would be written to it in clear.
+  if (parsed.username || parsed.password)
+    throw fieldError(field, 'the address must not contain a user name or password');
+  return url;
+}
+
+/**
+ * Checks a backend the steward wants to add against the current settings.
+ * @throws UsageError with `details.field` (name, apiUrl, endpoint, token, kind) and a sentence.
+ */
+export function checkNewBackend(
+  current: StorageSettings,
+  input: NewStorageBackend,
+): NewStorageBackend {
+  const name = input.name.trim();
+  if (name === '') throw fieldError('name', 'give the backend a name');
+  if (name.length > MAX_NAME) throw fieldError('name', `at most ${MAX_NAME} characters`);
+  const taken = [EMBEDDED_NODE_NAME, ...current.kubo, ...current.pinningServices].map((b) =>
+    (typeof b === 'string' ? b : b.name).toLowerCase(),
+  );
+  if (taken.includes(name.toLowerCase()))
+    throw fieldError('name', `a backend is already called “${name}”: choose another name`);
+  const count = input.kind === 'kubo' ? current.kubo.length : current.pinningServices.length;
+  if (count >= MAX_PER_KIND)
+    throw fieldError(
+      'kind',
+      `at most ${MAX_PER_KIND} ${KIND_WORDS[input.kind]}: remove one before adding another`,
+    );
+  if (input.kind === 'kubo')
+    return { kind: 'kubo', name, apiUrl: checkUrl('apiUrl', input.apiUrl) };
+  const endpoint = checkUrl('endpoint', input.endpoint);
+  const token = input.token.trim();
+  if (token === '') throw fieldError('token', 'enter the access token the service gave you');
+  if (token.length > MAX_TOKEN) throw fieldError('token', `at most ${MAX_TOKEN} characters`);
+  return { kind: 'pinning-service', name, endpoint, token };
+}
+
+/**
+ * A vault's storage settings file and the tokens it names. One per service; changes are
+ * serialised, and each one is all or nothing (settings file and token both, or neither).
+ */
+export class StorageSettingsFile {
+  readonly #path: string;
+  readonly #keychain: () => SecretStore | null;
+  readonly #sodium: () => Promise<SodiumBackend>;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(options: {
+    dir: string;
+    /** The host's keychain, if any (asked each time: it may become available later). */
+    keychain?: SecretStore | undefined;
+    sodium: () => Promise<SodiumBackend>;
+  }) {
+    this.#path = join(options.dir, STORAGE_FILE);
+    const keychain = options.keychain;
+    this.#keychain = () => (keychain?.available() ? keychain : null);
+    this.#sodium = options.sodium;
+  }
+
+  /** Where new tokens go: the OS keychain, or sealed in the vault folder with the vault key. */
+  tokensKeptIn(): 'keychain' | 'vault' {
+    return this.#keychain() ? 'keychain' : 'vault';
+  }
+
+  /**
+   * The stored settings (no backends when the file is absent).
+   * @throws FileUnreadable when the file is damaged — never "no backends", which would let a
+   *   publish skip a backend the steward configured; FileSystemError when it cannot be read.
+   */
+  async settings(): Promise<StorageSettings> {
+    return (await this.#read()).settings;
+  }
+
+  async #read(): Promise<StorageFile> {
+    let text: string;
+    try {
+      text = await readFile(this.#path, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return EMPTY;
+      throw fromFsError(error, this.#path);
+    }
+    try {
+      const file = StorageFile.parse(JSON.parse(text));
+      return { ...file, settings: parseStorageSettings(file.settings) };
+    } catch (error) {
+      throw new CustosError(
+        'FileUnreadable',
+        `${STORAGE_FILE} in the vault folder is damaged: restore it from a backup or remove it and add the backends again`,
+        { cause: error, details: { path: this.#path } },
+      );
+    }
+  }
+
+  async #write(file: StorageFile): Promise<void> {
+    const checked = StorageSettingsSchema.safeParse(file.settings);
+    if (!checked.success)
+      throw new CustosError('UsageError', checked.error.issues[0]?.message ?? 'invalid settings');
+    await writeFileAtomic(this.#path, serialized(file));
+  }
+
+  #serial<T>(change: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(change);
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Adds a kubo node or a pinning service (its token to the keychain, or sealed with the vault).
+   * @throws UsageError with `details.field` for bad input; VaultLocked; the file system's errors
+   *   (then nothing was saved).
+   */
+  add(vault: Vault, input: NewStorageBackend): Promise<void> {
+    return this.#serial(async () => {
+      const file = await this.#read();
+      const backend = checkNewBackend(file.settings, input);
+      if (backend.kind === 'kubo') {
+        const settings = {
+          ...file.settings,
+          kubo: [...file.settings.kubo, { name: backend.name, apiUrl: backend.apiUrl }],
+        };
+        return this.#write({ ...file, settings });
+      }
+      const tokenRef = `pinning-service/${randomBytes(8).toString('hex')}`;
+      const settings = {
+        ...file.settings,
+        pinningServices: [
+          ...file.settings.pinningServices,
+          { name: backend.name, endpoint: backend.endpoint, tokenRef },
+        ],
+      };
+      const keychain = this.#keychain();
+      if (!keychain)
+        return this.#write(
+          await this.#sealed(vault, { ...file, settings }, tokenRef, backend.token),
+        );
+      await keychain.save(tokenRef, backend.token);
+      try {
+        await this.#write({ ...file, settings });
+      } catch (error) {
+        await keychain.clear(tokenRef).catch(() => undefined);
+        throw error;
+      }
+    });
+  }
+
+  /** `file` with `token` sealed under `ref` (a sealing key is made in the keyring the first time). */
+  async #sealed(vault: Vault, file: StorageFile, ref: string, token: string): Promise<StorageFile> {
+    const s = await this.#sodium();
+    const sealingKey = file.sealingKey ?? (await vault.addDataset('storage settings: tokens')).id;
+    const key = vault.datasetKey(sealingKey);
+    const nonce = s.randomBytes(24);
+    const ciphertext = s.aeadEncrypt(Buffer.from(token, 'utf8'), tokenAd(ref), nonce, key);
+    s.memzero(key);
+    return {
+      ...file,
+      sealingKey,
+      sealedTokens: {
+        ...file.sealedTokens,
+        [ref]: {
+          nonce: Buffer.from(nonce).toString('base64'),
+          ciphertext: Buffer.from(ciphertext).toString('base64'),
+        },
+      },
+    };
+  }
+
+  /**
+   * Removes a remote backend and its token.
+   * @throws NotFound (`details.field` = name); UsageError for the embedded node; the keychain's or
+   *   file system's errors (then the settings are as they were).
+   */
+  remove(name: string): Promise<void> {
+    return this.#serial(async () => {
+      if (name === EMBEDDED_NODE_NAME)
+        throw fieldError('name', 'the embedded node is part of the app and cannot be removed');
+      const file = await this.#read();
+      const service = file.settings.pinningServices.find((p) => p.name === name);
+      if (!service && !file.settings.kubo.some((k) => k.name === name))
+        throw new CustosError('NotFound', `no storage backend is called “${name}”`, {
+          details: { field: 'name', problem: 'no backend has this name (already removed?)' },
+        });
+      const { [service?.tokenRef ?? '']: _dropped, ...sealedTokens } = file.sealedTokens;
+      const next: StorageFile = {
+        ...file,
+        settings: {
+          ...file.settings,
+          kubo: file.settings.kubo.filter((k) => k.name !== name),
+          pinningServices: file.settings.pinningServices.filter((p) => p.name !== name),
+        },
+        sealedTokens,
+      };
+      await this.#write(next);
+      const keychain = this.#keychain();
+      if (!service || !keychain || service.tokenRef in file.sealedTokens) return;
+      try {
+        await keychain.clear(service.tokenRef);
+      } catch (error) {
+        // Both or neither: a token left in the keychain with nothing naming it would never go.
+        await this.#write(file).catch(() => undefined);
+        throw error;
+      }
+    });
+  }
+
+  /**
+   * The settings as they are now, with a `tokenFor` that opens each token from where it is kept.
+   * @throws what `settings()` throws. `tokenFor` throws NotFound (token missing), VaultLocked,
+   *   KeyringCorrupt (sealed token does not authenticate).
+   */
+  async config(vault: Vault): Promise<StorageConfig> {
+    const file = await this.#read();
+    return {
+      settings: file.settings,
+      tokenFor: async (ref) => {
+        const sealed = file.sealedTokens[ref];
+        if (sealed && file.sealingKey) return this.#open(vault, file.sealingKey, ref, sealed);
+        const token = await this.#keychain()?.load(ref);
+        if (token) return token;
+        throw new CustosError(
+          'NotFound',
+          'the access token of this pinning service is not in this device’s keychain: remove the service and add it again',
+          { details: { tokenRef: ref } },
+        );
+      },
+    };
+  }
+
+  async #open(
+    vault: Vault,
+    keyId: string,
+    ref: string,
+    sealed: { nonce: string; ciphertext: string },
+  ): Promise<string> {
+    const s = await this.#sodium();
+    const key = vault.datasetKey(keyId);
+    const plain = s.aeadDecrypt(
+      Buffer.from(sealed.ciphertext, 'base64'),
+      tokenAd(ref),
+      Buffer.from(sealed.nonce, 'base64'),
+      key,
+    );
+    s.memzero(key);
+    if (!plain)
+      throw new CustosError(
+        'KeyringCorrupt',
+        `the sealed token ${ref} in ${STORAGE_FILE} does not authenticate`,
+      );
+    return Buffer.from(plain).toString('utf8');
+  }
+}
+
+const tokenAd = (ref: string): Uint8Array => Buffer.from(`custos storage token v1:${ref}`, 'utf8');
+
+const hasRemote = (s: StorageSettings): boolean =>
+  s.kubo.length > 0 || s.pinningServices.length > 0;
+
+/**
+ * Copies a dataset the embedded node holds to every backend the saved settings name.
+ * @throws StorageUnavailable naming each backend that did not confirm the pin (or when this
+ *   network cannot copy at all) — the caller then registers nothing.
+ */
+export async function replicateOrRefuse(
+  session: NetworkSession,
+  storage: StorageConfig,
+  cid: Parameters<NonNullable<NetworkSession['replicate']>>[0],
+): Promise<void> {
+  if (!hasRemote(storage.settings)) return;
+  if (!session.replicate)
+    throw new CustosError(
+      'StorageUnavailable',
+      'this network profile cannot copy datasets to the storage backends in Settings: nothing was registered',
+    );
+  const failed = (await session.replicate(cid, storage)).filter((r) => !r.pinned);
+  if (failed.length > 0)
+    throw new CustosError(
+      'StorageUnavailable',
+      `not stored on ${failed
+        .map((f) => `${f.name} (${f.error?.message ?? 'not pinned'})`)
+        .join('; ')}: nothing was registered`.slice(0, 1000),
+      { details: { backends: failed.map((f) => f.name).join(', ') } },
+    );
+}
+
+/**
+ * Every IPFS backend for Settings: asked live through the running session, or, without one, the
+ * saved backends as not running.
+ */
+export async function storageBackends(
+  session: NetworkSession | null,
+  storage: StorageConfig,
+): Promise<StorageBackendHealth[]> {
+  if (session?.storageHealth) return session.storageHealth(storage);
+  const idle = (
+    kind: 'kubo' | 'pinning-service',
+    b: { name: string },
+    address: string,
+  ): StorageBackendHealth => ({
+    name: b.name,
+    kind,
+    address,
+    health: 'not-running',
+    detail: 'Checked once the network runs.',
+  });
+  return [
+    {
+      name: EMBEDDED_NODE_NAME,
+      kind: 'embedded',
+      address: null,
+      health: session ? 'ok' : 'not-running',
+      detail: session
+        ? 'Running with the network (this profile reports no other backend).'
+        : 'It starts with the network, when the vault is unlocked.',
+    },
+    ...storage.settings.kubo.map((k) => idle('kubo', k, k.apiUrl)),
+    ...storage.settings.pinningServices.map((p) => idle('pinning-service', p, p.endpoint)),
+  ];
+}
+
+/**
+ * Saves storage settings that name no token (kubo nodes only) into a vault folder, e.g. a host
+ * preparing a new vault's backends before it is created.
+ * @throws UsageError when a pinning service is named (its token needs the vault or a keychain);
+ *   the file system's errors.
+ */
+export async function saveTokenlessSettings(dir: string, settings: StorageSettings): Promise<void> {
+  const checked = parseStorageSettings(settings);
+  if (checked.pinningServices.length > 0)
+    throw new CustosError('UsageError', 'pinning services are added through Settings (tokens)');
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await writeFileAtomic(join(dir, STORAGE_FILE), serialized({ ...EMPTY, settings: checked }));
+}
