@@ -151,6 +151,16 @@ describe('a kubo daemon on loopback and our Helia node', () => {
     expect(await rpc.hasBlock(cid)).toBe(true);
   });
 
+  it('a file added without a copy (leaves referenced in it) is served over bitswap the same', async () => {
+    const path = join(dir, 'bitswap-nocopy.bin');
+    await writeRandom(path, 9 * KUBO_CHUNK_SIZE + 5);
+    const { cid } = await ours.add(path, { noCopy: true });
+    expect(await rpc.hasBlock(cid)).toBe(false);
+    await ours.connect(`${kubo.swarm[0]}`);
+    const catted = await kubo.cli(['cat', cid.toString()]);
+    expect(catted.equals(await readFile(path))).toBe(true);
+  });
+
   it('we push a CAR (dag/import): kubo pins it, pin ls confirms, `ipfs cat` matches, and `repo gc` keeps it', async () => {
     // A separate node that never dials kubo: the blocks can only arrive through the CAR.
     const isolated = await HeliaDatasetStore.open({ folder: join(dir, 'isolated'), listen: [] });

@@ -22,8 +22,9 @@ import * as raw from 'multiformats/codecs/raw';
 import * as Digest from 'multiformats/hashes/digest';
 import { sha256 } from 'multiformats/hashes/sha2';
 import { CustosError, fromFsError, isCustosError } from '../errors/index.ts';
-import { importBytes, readFileChunks } from './cid.ts';
+import { importBytes, KUBO_CHUNK_SIZE, readFileChunks } from './cid.ts';
 import { readBlock, walkDag } from './dag.ts';
+import { Filestore } from './filestore.ts';
 import type { AddOptions, AddResult, CatOptions, DatasetStore, VerifyResult } from './store.ts';
 
 /** Where a vault keeps its IPFS node: `<vault>/ipfs` (blocks are ciphertext; no unlock needed). */
@@ -93,19 +94,24 @@ const slotBase = (slot: number): number => CONTROL_BYTES + ERROR_BYTES + slot * 
  * `flush()` waits until every queued block is on disk (in the page cache, like blockstore-fs: no
  * fsync) and throws the first write failure. `get`, `has`, `delete`, `getAll` flush first, so a
  * reader never misses a block that was put. Blocks larger than a slot are written directly.
- * Reads, deletes and GC are blockstore-fs's own.
+ * Reads, deletes and GC are blockstore-fs's own, plus the raw leaves `filestore` references
+ * (docs/decisions/003): those are read from their file (re-hashed), and dropped from its index.
  */
 export class VaultBlockstore extends FsBlockstore {
+  readonly filestore: Filestore;
   readonly #root: string;
   readonly #sharding: ShardingStrategy;
   readonly #dirs = new Set<string>();
   readonly #encoder = new TextEncoder();
   #counter = 0;
   #ring: Ring | undefined;
+  /** Indexes with dropped references, written when a `deleteMany` ends (else at each delete). */
+  #dropped: string[] | undefined;
 
-  constructor(root: string) {
+  constructor(root: string, filestore: Filestore) {
     const sharding = new NextToLast();
     super(root, { shardingStrategy: sharding });
+    this.filestore = filestore;
     this.#root = root;
     this.#sharding = sharding;
   }
@@ -241,6 +247,12 @@ export class VaultBlockstore extends FsBlockstore {
       await this.#enqueue(val, path);
       return key;
     }
+    return this.putNow(key, val);
+  }
+
+  /** Writes a block at once on this thread (no writer threads started), temp file then rename. */
+  putNow(key: CID, val: Uint8Array): CID {
+    const { dir, file } = this.#sharding.encode(key);
     const folder = join(this.#root, dir);
     const tmp = join(folder, `.${file}.${process.pid}.${this.#counter++}.tmp`);
     try {
@@ -262,23 +274,65 @@ export class VaultBlockstore extends FsBlockstore {
   }
 
   override async *get(key: CID, options?: { signal?: AbortSignal }): AsyncGenerator<Uint8Array> {
+    if (this.filestore.lookup(key).length > 0) {
+      let bytes: Uint8Array | undefined;
+      try {
+        bytes = await this.filestore.read(key);
+      } catch (error) {
+        // the referenced file no longer holds it: a copy of the block may still be here
+        if (!(await this.has(key, { ...options, copyOnly: true }))) throw error;
+      }
+      if (bytes !== undefined) {
+        yield bytes;
+        return;
+      }
+    }
     await this.flush();
     yield* super.get(key, options);
   }
 
-  override async has(key: CID, options?: { signal?: AbortSignal }): Promise<boolean> {
+  override async has(
+    key: CID,
+    options?: { signal?: AbortSignal; copyOnly?: boolean },
+  ): Promise<boolean> {
+    if (options?.copyOnly !== true && (await this.filestore.has(key))) return true;
     await this.flush();
     return super.has(key, options);
   }
 
   override async delete(key: CID, options?: { signal?: AbortSignal }): Promise<void> {
+    const dropped = this.filestore.drop(key);
+    if (this.#dropped) this.#dropped.push(...dropped);
+    else if (dropped.length > 0) await this.filestore.persist(dropped);
     await this.flush();
     return super.delete(key, options);
+  }
+
+  override async *deleteMany(
+    source: AsyncIterable<CID> | Iterable<CID>,
+    options?: { signal?: AbortSignal },
+  ): AsyncGenerator<CID> {
+    const dropped: string[] = (this.#dropped ??= []);
+    try {
+      yield* super.deleteMany(source, options);
+    } finally {
+      if (this.#dropped === dropped) this.#dropped = undefined;
+      await this.filestore.persist(dropped);
+    }
   }
 
   override async *getAll(options?: { signal?: AbortSignal }): AsyncGenerator<Pair> {
     await this.flush();
     yield* super.getAll(options);
+    const filestore = this.filestore;
+    for (const cid of filestore.cids()) {
+      yield {
+        cid,
+        bytes: (async function* () {
+          yield await filestore.read(cid);
+        })(),
+      };
+    }
   }
 
   override async close(): Promise<void> {
@@ -340,7 +394,10 @@ export class HeliaDatasetStore implements DatasetStore {
     } catch (error) {
       throw fromFsError(error, options.folder);
     }
-    const blockstore = new VaultBlockstore(blocksDir);
+    const blockstore = new VaultBlockstore(
+      blocksDir,
+      await Filestore.open(join(options.folder, 'filestore')),
+    );
     const datastore = new FsDatastore(dataDir);
     try {
       await blockstore.open();
@@ -408,13 +465,37 @@ export class HeliaDatasetStore implements DatasetStore {
           }
         })()
       : source;
+    const cidVersion = options.cidVersion ?? 1;
+    const blocks = this.#blocks;
+    if (options.noCopy === true && cidVersion === 1) {
+      // Leaves stay in the file (hashed here, recorded in the filestore); the few intermediate
+      // nodes are written at once. No writer threads: there is nothing big to write.
+      const recording = await blocks.filestore.begin(path, KUBO_CHUNK_SIZE);
+      const bufferImporter: BufferImporter = async function* (file) {
+        for await (const block of file.content) {
+          const cid = await recording.leaf(block);
+          yield () => Promise.resolve({ cid, size: BigInt(block.length), block });
+        }
+      };
+      try {
+        const result = await importBytes(
+          counted,
+          { cidVersion },
+          { put: (cid: CID, bytes: Uint8Array) => blocks.putNow(cid, bytes) },
+          { bufferImporter },
+        );
+        await recording.commit(result.cid);
+        return result;
+      } catch (error) {
+        await recording.abort();
+        throw error;
+      }
+    }
     // Blocks go straight to the filesystem blockstore (bitswap serves them from there); the add
     // returns only once every block is written.
     try {
-      const cidVersion = options.cidVersion ?? 1;
       // CIDv1 leaves are raw blocks: the writer threads hash them (CIDv0 leaves are UnixFS nodes,
       // hashed here by the importer).
-      const blocks = this.#blocks;
       // The importer takes its leaves in batches (reads a batch, runs it, waits for all of it):
       // each leaf starts as soon as it is read, so reading and hashing overlap.
       const bufferImporter: BufferImporter = async function* (file) {

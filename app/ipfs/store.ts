@@ -7,6 +7,12 @@ export interface AddOptions {
   readonly signal?: AbortSignal;
   /** Called with the number of file bytes read so far. */
   readonly onProgress?: (bytes: number) => void;
+  /**
+   * Reference the file's leaves instead of copying them (kubo `--nocopy`; CIDv1 only, a CIDv0 add
+   * copies). For files Custos owns and never rewrites: a dataset's container
+   * (docs/decisions/003). The CID is the same either way.
+   */
+  readonly noCopy?: boolean;
 }
 
 export interface AddResult {

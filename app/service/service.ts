@@ -780,7 +780,11 @@ export class CustosService {
     };
     this.#publishProgress(progress);
     try {
-      const { cid } = await session.store.add(path);
+      // the container is the vault's own, never rewritten: referenced, not copied (decision 003)
+      const { cid } = await session.store.add(path, {
+        noCopy: true,
+        cidVersion: backend.cidVersion ?? 1,
+      });
       await session.store.pin(cid);
       // Every remote backend must hold a copy before anything is registered: a dataset is never
       // registered while a backend the steward configured lacks it (settings as saved now).

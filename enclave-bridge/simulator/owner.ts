@@ -47,7 +47,7 @@ export async function storeDataset(
     containerPath,
   );
   key.fill(0);
-  const { cid } = await env.store.add(containerPath);
+  const { cid } = await env.store.add(containerPath, { noCopy: true });
   await env.store.pin(cid);
   return {
     containerId,

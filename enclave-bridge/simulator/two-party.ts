@@ -149,7 +149,7 @@ export async function publishModel(
   } finally {
     key.fill(0);
   }
-  const { cid } = await p.store.add(containerPath);
+  const { cid } = await p.store.add(containerPath, { noCopy: true });
   await p.store.pin(cid);
   const { datasetId } = await p.owner.registerDataset({
     containerId: `0x${containerId}`,

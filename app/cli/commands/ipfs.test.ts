@@ -53,6 +53,22 @@ describe('custos ipfs', () => {
     expect((await kubo.cli(['pin', 'ls', '--type=recursive', cid])).toString()).toContain(cid);
   });
 
+  it('add --nocopy gives the same CID and reads the bytes from FILE; with CIDv0 it is a usage error', async () => {
+    const other = join(dir, 'vault-nocopy');
+    const add = bufferIo();
+    expect(await main(['ipfs', 'add', file, '--nocopy', '--vault', other], add)).toBe(0);
+    const cid = add.out().trim();
+    expect(cid).toBe((await cidOfFile(file)).toString());
+    const verify = bufferIo();
+    expect(await main(['ipfs', 'verify', cid, '--vault', other], verify)).toBe(0);
+    expect(verify.out()).toContain('4 blocks');
+    const v0 = bufferIo();
+    expect(
+      await main(['ipfs', 'add', file, '--nocopy', '--cid-version', '0', '--vault', other], v0),
+    ).toBe(2);
+    expect(v0.err()).toContain('--nocopy needs CIDv1');
+  });
+
   it('pin-remote: a Pinning Service (spec server on kubo) fetches from the vault node and pins', async () => {
     const server = await startPinningServer({
       kubo: new KuboRpcBackend({ apiUrl: kubo.apiUrl }),

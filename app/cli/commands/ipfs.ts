@@ -21,7 +21,10 @@ const help = `usage: custos ipfs <action> … --vault DIR
 The vault's embedded IPFS node (blocks under DIR/ipfs; it listens on 127.0.0.1 only and talks to no
 one it is not told to).
 
-  add FILE [--cid-version 0|1] [--no-pin]   import FILE (kubo-identical CID) and pin it; prints the CID
+  add FILE [--cid-version 0|1] [--no-pin] [--nocopy]
+                                            import FILE (kubo-identical CID) and pin it; prints the
+                                            CID. --nocopy keeps FILE's bytes where they are (CIDv1):
+                                            the node reads them from FILE, which must not change
   cat CID --out FILE                        write the content (every block checked) to a new FILE
   verify CID                                check every block is present and matches its hash
   pin CID | unpin CID                       local pin
@@ -37,6 +40,7 @@ const options = {
   vault: { type: 'string' },
   'cid-version': { type: 'string' },
   'no-pin': { type: 'boolean' },
+  nocopy: { type: 'boolean' },
   out: { type: 'string' },
   kubo: { type: 'string' },
   service: { type: 'string' },
@@ -103,6 +107,11 @@ export const ipfs: Command = {
       case 'add': {
         if (arg === undefined) throw new CustosError('UsageError', `expected FILE\n${help}`);
         const cidVersion = parseCidVersion(values['cid-version']);
+        if (values.nocopy === true && cidVersion === 0)
+          throw new CustosError(
+            'UsageError',
+            '--nocopy needs CIDv1: CIDv0 leaves are UnixFS nodes, not ranges of the file',
+          );
         const size = await stat(resolve(arg)).then(
           (s) => s.size,
           () => undefined,
@@ -112,6 +121,7 @@ export const ipfs: Command = {
           try {
             const { cid } = await node.add(resolve(arg), {
               cidVersion,
+              noCopy: values.nocopy === true,
               signal: io.signal,
               onProgress: (n) => progress.update(n, size),
             });
