@@ -14,6 +14,7 @@ import * as Digest from 'multiformats/hashes/digest';
 import { sha256 } from 'multiformats/hashes/sha2';
 import { z } from 'zod';
 import { CustosError, fromFsError } from '../errors/index.ts';
+import { writeFileAtomic } from '../files/index.ts';
 
 const MAGIC = Buffer.from('custos-filestore/1\n');
 const DIGEST = 32;
@@ -94,6 +95,9 @@ export class Filestore {
       throw fromFsError(error, dir);
     }
     for (const name of names) {
+      // an add that was interrupted (kill -9) left its references unfinished: never live
+      if (name.startsWith('.add.') && name.endsWith('.tmp'))
+        await rm(join(dir, name), { force: true }).catch(() => undefined);
       if (!name.endsWith(SUFFIX)) continue;
       const index = parseIndex(join(dir, name), await readFile(join(dir, name)).catch(() => null));
       if (index !== undefined) store.#load(index);
@@ -189,7 +193,7 @@ export class Filestore {
 
   /**
    * Writes dropped references to disk: an index with no live leaf is removed, another one
-   * rewritten (temp, fsync, rename).
+   * rewritten atomically.
    * @throws DiskFull / PermissionDenied / FileSystemError.
    */
   async persist(files: Iterable<string>): Promise<void> {
@@ -201,24 +205,12 @@ export class Filestore {
           this.#indexes.delete(file);
           await rm(file, { force: true });
         } else {
-          await this.#writeIndex(file, [MAGIC, index.digests, index.trailer]);
+          await writeFileAtomic(file, Buffer.concat([MAGIC, index.digests, index.trailer]), 0o644);
         }
       } catch (error) {
         throw fromFsError(error, file);
       }
     }
-  }
-
-  async #writeIndex(file: string, parts: readonly Uint8Array[]): Promise<void> {
-    const tmp = `${file}.${process.pid}.${this.#counter++}.tmp`;
-    const handle = await open(tmp, 'w');
-    try {
-      for (const part of parts) await handle.write(part);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(tmp, file);
   }
 
   /**

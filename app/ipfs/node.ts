@@ -25,6 +25,7 @@ import { CustosError, fromFsError, isCustosError } from '../errors/index.ts';
 import { importBytes, KUBO_CHUNK_SIZE, readFileChunks } from './cid.ts';
 import { readBlock, walkDag } from './dag.ts';
 import { Filestore } from './filestore.ts';
+import { blockKey, PinSet } from './pins.ts';
 import type { AddOptions, AddResult, CatOptions, DatasetStore, VerifyResult } from './store.ts';
 
 /** Where a vault keeps its IPFS node: `<vault>/ipfs` (blocks are ciphertext; no unlock needed). */
@@ -374,11 +375,13 @@ export class HeliaDatasetStore implements DatasetStore {
   /** The raw filesystem blockstore, bypassing the network: what "local" means. */
   readonly local: Blockstore;
   readonly #blocks: VaultBlockstore;
+  readonly #pins: PinSet;
 
-  private constructor(helia: CustosHelia, blocks: VaultBlockstore) {
+  private constructor(helia: CustosHelia, blocks: VaultBlockstore, pins: PinSet) {
     this.helia = helia;
     this.local = blocks;
     this.#blocks = blocks;
+    this.#pins = pins;
   }
 
   /**
@@ -413,7 +416,11 @@ export class HeliaDatasetStore implements DatasetStore {
       });
       const helia = withBitswap(networked) as CustosHelia;
       await helia.start();
-      return new HeliaDatasetStore(helia, blockstore);
+      // pins recorded in Helia's datastore by an earlier version are carried over once
+      const pins = await PinSet.open(join(options.folder, 'pins.json'), async function* () {
+        for await (const pin of helia.pins.ls()) yield pin.cid;
+      });
+      return new HeliaDatasetStore(helia, blockstore, pins);
     } catch (error) {
       if (isCustosError(error)) throw error;
       throw new CustosError(
@@ -553,25 +560,16 @@ export class HeliaDatasetStore implements DatasetStore {
 
   async pin(cid: CID, options: { signal?: AbortSignal } = {}): Promise<void> {
     await this.verify(cid, options);
-    if (await this.isPinned(cid, options)) return;
-    const opts = { ...(options.signal ? { signal: options.signal } : {}), offline: true };
-    for await (const _ of this.helia.pins.add(cid, opts)) {
-      // walks the DAG, recording one pin reference per block
-    }
+    await this.#pins.add(cid);
   }
 
   async unpin(cid: CID, options: { signal?: AbortSignal } = {}): Promise<void> {
-    if (!(await this.isPinned(cid, options))) return;
-    for await (const _ of this.helia.pins.rm(
-      cid,
-      options.signal ? { signal: options.signal } : {},
-    )) {
-      // drops the pin reference of every block
-    }
+    options.signal?.throwIfAborted();
+    await this.#pins.remove(cid);
   }
 
-  async isPinned(cid: CID, options: { signal?: AbortSignal } = {}): Promise<boolean> {
-    return this.helia.pins.isPinned(cid, options.signal ? { signal: options.signal } : {});
+  isPinned(cid: CID): Promise<boolean> {
+    return Promise.resolve(this.#pins.has(cid));
   }
 
   async *exportCar(cid: CID, options: { signal?: AbortSignal } = {}): AsyncIterable<Uint8Array> {
@@ -596,7 +594,17 @@ export class HeliaDatasetStore implements DatasetStore {
   }
 
   async gc(options: { signal?: AbortSignal } = {}): Promise<void> {
-    await this.helia.gc(options.signal ? { signal: options.signal } : {});
+    const kept = await this.#pins.kept(this.local, options.signal);
+    const blocks = this.#blocks;
+    const unkept = async function* (): AsyncGenerator<CID> {
+      for await (const { cid } of blocks.getAll()) {
+        options.signal?.throwIfAborted();
+        if (!kept.has(blockKey(cid))) yield cid;
+      }
+    };
+    for await (const _ of blocks.deleteMany(unkept())) {
+      // one block file deleted, or one reference dropped
+    }
   }
 
   async close(): Promise<void> {
