@@ -36,6 +36,7 @@ import {
   windowWebPreferences,
 } from './policy.ts';
 import { safeStorageRemember } from './remember.ts';
+import { safeStorageSecrets } from './secrets.ts';
 
 // Every file Custos creates (vault, index, remembered passphrase) is private to the user.
 process.umask(0o077);
@@ -114,6 +115,7 @@ async function start(): Promise<void> {
   const service = new CustosService({
     vaultDir: join(app.getPath('userData'), 'vault'),
     remember: safeStorageRemember(app.getPath('userData')),
+    secrets: safeStorageSecrets(app.getPath('userData')),
     chooseFile: async () => {
       if (!mainWindow) return null;
       const picked = await dialog.showOpenDialog(mainWindow, {

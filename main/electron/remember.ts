@@ -9,11 +9,14 @@ import { join } from 'node:path';
 import type { RememberStore } from '../../app/service/index.ts';
 import { writeFileAtomic } from '../../app/files/index.ts';
 
+/** Whether the OS keychain really encrypts here (also used for pinning-service tokens). */
+export const keychainAvailable = (): boolean =>
+  safeStorage.isEncryptionAvailable() &&
+  (process.platform !== 'linux' || safeStorage.getSelectedStorageBackend() !== 'basic_text');
+
 export function safeStorageRemember(userDataDir: string): RememberStore {
   const path = join(userDataDir, 'remembered-passphrase.bin');
-  const available = (): boolean =>
-    safeStorage.isEncryptionAvailable() &&
-    (process.platform !== 'linux' || safeStorage.getSelectedStorageBackend() !== 'basic_text');
+  const available = keychainAvailable;
   return {
     available,
     async load() {

@@ -1,6 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState, type FormEvent } from 'react';
+import { Fragment, useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import type { AppStatus, Settings as SettingsView } from '../../../app/api/index.ts';
+import { ApiCallError } from '../api/client.ts';
 import { useApi } from '../api/context.tsx';
 import { CopyValue } from '../components/CopyValue.tsx';
 import { SIGNER_NAME } from '../components/Device.tsx';
@@ -121,7 +122,238 @@ function Network({ s, onRestart }: { s: SettingsView; onRestart: () => void }) {
   );
 }
 
-function Storage({ s, checking }: { s: SettingsView; checking: boolean }) {
+type Backend = SettingsView['storage']['backends'][number];
+type BackendField = 'kind' | 'name' | 'url' | 'token';
+
+/** The service names the refused field (`details.field`); the form shows the sentence beside it. */
+const FORM_FIELD: Record<string, BackendField> = {
+  kind: 'kind',
+  name: 'name',
+  apiUrl: 'url',
+  endpoint: 'url',
+  token: 'token',
+};
+
+function fieldProblem(error: unknown): { field: BackendField; problem: string } | null {
+  if (!(error instanceof ApiCallError) || error.tag !== 'UsageError') return null;
+  const field = FORM_FIELD[String(error.details.field)];
+  const problem = error.details.problem;
+  if (!field || typeof problem !== 'string') return null;
+  return { field, problem: `${problem.charAt(0).toUpperCase()}${problem.slice(1)}.` };
+}
+
+/** Asks once before removing a backend, naming what stops (UX principle 6). */
+function ConfirmRemove({
+  b,
+  onCancel,
+  onDone,
+}: {
+  b: Backend;
+  onCancel: () => void;
+  onDone: () => void;
+}) {
+  const api = useApi();
+  const confirm = useRef<HTMLDivElement>(null);
+  const remove = useMutation({
+    mutationFn: () => api.removeStorageBackend({ name: b.name }),
+    onSuccess: onDone,
+  });
+  useEffect(() => confirm.current?.focus(), []);
+  return (
+    <div
+      className="confirm"
+      role="group"
+      aria-label={`Confirm removing ${b.name}`}
+      data-testid="backend-remove-confirm"
+      tabIndex={-1}
+      ref={confirm}
+    >
+      <p>
+        New datasets will no longer be copied to {b.name}
+        {b.kind === 'pinning-service' ? ', and its access token is deleted' : ''}. What it already
+        holds stays there: Custos does not delete it.
+      </p>
+      <button
+        type="button"
+        className="button button-danger"
+        data-testid="backend-remove-yes"
+        disabled={remove.isPending}
+        onClick={() => remove.mutate()}
+      >
+        Remove {b.name}
+      </button>{' '}
+      <button type="button" className="button button-quiet" onClick={onCancel}>
+        Keep it
+      </button>
+      <ErrorNote error={remove.error} title="Not removed" />
+    </div>
+  );
+}
+
+function AddBackend({
+  tokensKeptIn,
+  onDone,
+}: {
+  tokensKeptIn: 'keychain' | 'vault';
+  onDone: () => void;
+}) {
+  const api = useApi();
+  const id = useId();
+  const [kind, setKind] = useState<'kubo' | 'pinning-service'>('kubo');
+  const [name, setName] = useState('');
+  const [url, setUrl] = useState('');
+  const [token, setToken] = useState('');
+  const add = useMutation({
+    mutationFn: () =>
+      api.addStorageBackend(
+        kind === 'kubo' ? { kind, name, apiUrl: url } : { kind, name, endpoint: url, token },
+      ),
+    onSuccess: () => {
+      setName('');
+      setUrl('');
+      setToken('');
+      onDone();
+    },
+  });
+  const refused = fieldProblem(add.error);
+  const problem = (field: BackendField) => (refused?.field === field ? refused.problem : null);
+  /** Props that tie a control to its error (or its hint) for assistive technology. */
+  const described = (field: BackendField, hint?: string) => ({
+    'aria-invalid': problem(field) ? true : undefined,
+    'aria-describedby': problem(field) ? `${id}-${field}-error` : hint,
+  });
+  const error = (field: BackendField) =>
+    problem(field) ? (
+      <p className="field-error" id={`${id}-${field}-error`} data-testid={`backend-${field}-error`}>
+        {problem(field)}
+      </p>
+    ) : null;
+  return (
+    <form
+      className="form settings-add"
+      noValidate
+      aria-labelledby={`${id}-title`}
+      data-testid="backend-add-form"
+      onSubmit={(e: FormEvent) => {
+        e.preventDefault();
+        add.mutate();
+      }}
+    >
+      <h3 id={`${id}-title`}>Add a backend</h3>
+      <fieldset {...described('kind')}>
+        <legend>Kind</legend>
+        <label className="choice">
+          <input
+            type="radio"
+            name={`${id}-kind`}
+            value="kubo"
+            data-testid="backend-kind-kubo"
+            checked={kind === 'kubo'}
+            onChange={() => setKind('kubo')}
+          />{' '}
+          A kubo node — your hospital’s own IPFS node, reached by its RPC API
+        </label>
+        <label className="choice">
+          <input
+            type="radio"
+            name={`${id}-kind`}
+            value="pinning-service"
+            data-testid="backend-kind-pinning"
+            checked={kind === 'pinning-service'}
+            onChange={() => setKind('pinning-service')}
+          />{' '}
+          A pinning service — an IPFS Pinning Service API, with the access token it gave you
+        </label>
+      </fieldset>
+      {error('kind')}
+      <div className="field">
+        <label className="field-label" htmlFor={`${id}-name`}>
+          Name
+        </label>
+        <input
+          id={`${id}-name`}
+          data-testid="backend-name"
+          maxLength={80}
+          autoComplete="off"
+          value={name}
+          {...described('name', `${id}-name-help`)}
+          onChange={(e) => setName(e.target.value)}
+        />
+        <span className="field-help" id={`${id}-name-help`}>
+          How Custos names it everywhere, e.g. “Hospital IPFS node”.
+        </span>
+        {error('name')}
+      </div>
+      <div className="field">
+        <label className="field-label" htmlFor={`${id}-url`}>
+          {kind === 'kubo' ? 'RPC API address' : 'API endpoint'}
+        </label>
+        <input
+          id={`${id}-url`}
+          type="url"
+          data-testid="backend-url"
+          maxLength={2000}
+          autoComplete="off"
+          spellCheck={false}
+          value={url}
+          {...described('url', `${id}-url-help`)}
+          onChange={(e) => setUrl(e.target.value)}
+        />
+        <span className="field-help" id={`${id}-url-help`}>
+          {kind === 'kubo'
+            ? 'The node’s RPC API (usually port 5001), e.g. http://ipfs.hospital.example:5001 — not its gateway.'
+            : 'The service’s Pinning Service API address, as its documentation gives it, e.g. https://api.pinning.example/psa.'}
+        </span>
+        {error('url')}
+      </div>
+      {kind === 'pinning-service' ? (
+        <div className="field">
+          <label className="field-label" htmlFor={`${id}-token`}>
+            Access token
+          </label>
+          <input
+            id={`${id}-token`}
+            type="password"
+            data-testid="backend-token"
+            maxLength={4096}
+            autoComplete="off"
+            value={token}
+            {...described('token', `${id}-token-help`)}
+            onChange={(e) => setToken(e.target.value)}
+          />
+          <span className="field-help" id={`${id}-token-help`}>
+            {tokensKeptIn === 'keychain'
+              ? 'Kept in this computer’s keychain, never in the settings file.'
+              : 'This window has no system keychain: the token is kept encrypted with your vault key in the vault folder, never in clear.'}
+          </span>
+          {error('token')}
+        </div>
+      ) : null}
+      <div className="actions">
+        <button type="submit" className="button" data-testid="backend-add" disabled={add.isPending}>
+          {add.isPending ? 'Adding…' : 'Add backend'}
+        </button>
+      </div>
+      {add.isSuccess ? (
+        <p role="status" data-testid="backend-added">
+          Added. Its health shows above; the next publish copies the dataset to it.
+        </p>
+      ) : null}
+      {refused ? null : <ErrorNote error={add.error} title="Not added" />}
+    </form>
+  );
+}
+
+function Storage({
+  s,
+  checking,
+  onChange,
+}: {
+  s: SettingsView;
+  checking: boolean;
+  onChange: () => void;
+}) {
+  const [removing, setRemoving] = useState<string | null>(null);
   return (
     <div className="panel" data-testid="settings-storage">
       <h2>IPFS storage</h2>
@@ -138,19 +370,54 @@ function Storage({ s, checking }: { s: SettingsView; checking: boolean }) {
             <th scope="col">Kind</th>
             <th scope="col">Health</th>
             <th scope="col">Address</th>
+            <th scope="col">
+              <span className="visually-hidden">Actions</span>
+            </th>
           </tr>
         </thead>
         <tbody>
           {s.storage.backends.map((b) => (
-            <tr key={b.name} data-testid="storage-backend" data-health={b.health}>
-              <td>{b.name}</td>
-              <td>{KIND[b.kind]}</td>
-              <td>
-                {HEALTH[b.health]}
-                {b.detail ? <span className="settings-detail muted">{b.detail}</span> : null}
-              </td>
-              <td className="mono settings-address">{b.address ?? '—'}</td>
-            </tr>
+            <Fragment key={b.name}>
+              <tr data-testid="storage-backend" data-health={b.health}>
+                <td>{b.name}</td>
+                <td>{KIND[b.kind]}</td>
+                <td>
+                  {HEALTH[b.health]}
+                  {b.detail ? <span className="settings-detail muted">{b.detail}</span> : null}
+                </td>
+                <td className="mono settings-address">{b.address ?? '—'}</td>
+                <td>
+                  {b.kind === 'embedded' ? (
+                    <span className="muted">Part of the app</span>
+                  ) : (
+                    <button
+                      type="button"
+                      className="button button-quiet"
+                      data-testid="backend-remove"
+                      aria-label={`Remove ${b.name}…`}
+                      aria-expanded={removing === b.name}
+                      onClick={() => setRemoving(b.name)}
+                    >
+                      Remove…
+                    </button>
+                  )}
+                </td>
+              </tr>
+              {removing === b.name ? (
+                <tr>
+                  <td colSpan={5}>
+                    <ConfirmRemove
+                      b={b}
+                      onCancel={() => setRemoving(null)}
+                      onDone={() => {
+                        setRemoving(null);
+                        onChange();
+                      }}
+                    />
+                  </td>
+                </tr>
+              ) : null}
+            </Fragment>
           ))}
         </tbody>
       </table>
@@ -158,9 +425,16 @@ function Storage({ s, checking }: { s: SettingsView; checking: boolean }) {
         {checking ? 'Checking…' : `Checked ${formatLocal(s.storage.checkedAt)}.`} Checked again
         every {HEALTH_REFRESH_MS / 1000} s while this screen is open.
       </p>
+      {s.storage.backends.length === 1 ? (
+        <p data-testid="storage-empty">
+          Only this app holds your datasets now. Add your hospital’s IPFS node or a pinning service
+          so that a copy survives this computer.
+        </p>
+      ) : null}
+      <AddBackend tokensKeptIn={s.storage.tokensKeptIn} onDone={onChange} />
       <p className="muted">
-        Backends (kubo nodes, pinning services and their tokens) are read from the vault’s storage
-        settings when the network starts: adding or removing one needs a restart.
+        Changes apply from the next publish, without a restart. Datasets published before are not
+        copied to a backend added later.
       </p>
     </div>
   );
@@ -348,7 +622,11 @@ export function Settings({ status }: { status: AppStatus }) {
             s={s}
             onRestart={() => void queryClient.invalidateQueries({ queryKey: ['settings'] })}
           />
-          <Storage s={s} checking={settings.isFetching} />
+          <Storage
+            s={s}
+            checking={settings.isFetching}
+            onChange={() => void queryClient.invalidateQueries({ queryKey: ['settings'] })}
+          />
           <Signer s={s} />
           <Trust s={s} />
         </>

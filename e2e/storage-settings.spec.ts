@@ -1,0 +1,189 @@
+/**
+ * A steward edits the remote IPFS backends from Settings (devnet, a real kubo node, a real
+ * Pinning Service API server in front of it): field errors beside the field, a kubo node and a
+ * pinning service (token field) added, a backend removed after a confirmation; the next publish
+ * copies the dataset to the kubo node (kubo's `pin ls`), and an unreachable backend is shown as
+ * such and makes publish refuse with nothing registered.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Page } from '@playwright/test';
+import { KuboRpcBackend } from '../app/ipfs/index.ts';
+import { KuboDaemon } from '../app/ipfs/kubo-process.ts';
+import { startPinningServer, type PinningServer } from '../app/ipfs/pinning-service-server.ts';
+import { autoApprove, networkConnected, vaultWithDataset } from './devnet-helpers.ts';
+import { expect, seriousViolations, shot, test } from './fixtures.ts';
+
+const TOKEN = 'psa-token-4f1c9b2e7d';
+let kubo: KuboDaemon;
+let pinning: PinningServer;
+
+test.use({ devnet: true });
+
+test.beforeAll(async () => {
+  kubo = await KuboDaemon.start();
+  pinning = await startPinningServer({
+    kubo: new KuboRpcBackend({ apiUrl: kubo.apiUrl }),
+    token: TOKEN,
+  });
+});
+test.afterAll(async () => {
+  await pinning.close();
+  await kubo.stop();
+});
+
+async function openSettings(page: Page, url: string): Promise<void> {
+  await page.goto(url);
+  await expect(page.getByTestId('network-status')).toContainText('connected', { timeout: 30_000 });
+  await page.getByRole('button', { name: 'Settings', exact: true }).click();
+}
+
+test('add a kubo node and a pinning service from Settings, with field errors; remove one', async ({
+  page,
+  custos,
+}) => {
+  test.setTimeout(120_000);
+  await vaultWithDataset(custos);
+  await openSettings(page, custos.host.url);
+  await expect(page.getByTestId('storage-empty')).toBeVisible();
+  const backends = page.getByTestId('storage-backend');
+  await expect(backends).toHaveCount(1);
+  await expect(backends.first().getByRole('button')).toHaveCount(0); // the embedded node stays
+  expect(await seriousViolations(page)).toEqual([]);
+
+  const form = page.getByTestId('backend-add-form');
+  const name = form.getByTestId('backend-name');
+  const url = form.getByTestId('backend-url');
+  // A kubo address that is not http(s): refused beside the field, nothing added.
+  await name.fill('Hospital IPFS node');
+  await url.fill('ftp://127.0.0.1:5001');
+  await form.getByTestId('backend-add').click();
+  await expect(form.getByTestId('backend-url-error')).toContainText(
+    'The address must start with http:// or https://.',
+  );
+  await expect(url).toHaveAttribute('aria-invalid', 'true');
+  await expect(url).toHaveAccessibleDescription(/http:\/\/ or https:\/\//);
+  expect(await seriousViolations(page)).toEqual([]);
+  await expect(backends).toHaveCount(1);
+
+  await url.fill(kubo.apiUrl);
+  await form.getByTestId('backend-add').click();
+  await expect(form.getByTestId('backend-added')).toBeVisible();
+  const hospital = backends.filter({ hasText: 'Hospital IPFS node' });
+  await expect(hospital).toHaveAttribute('data-health', 'ok');
+  await expect(hospital).toContainText(/kubo \d+\.\d+/);
+  await expect(name).toHaveValue('');
+
+  // The same name again (another case): a field error on the name.
+  await name.fill('hospital ipfs node');
+  await url.fill(kubo.apiUrl);
+  await form.getByTestId('backend-add').click();
+  await expect(form.getByTestId('backend-name-error')).toContainText('already called');
+  await expect(name).toHaveAttribute('aria-invalid', 'true');
+
+  // A pinning service: the token field is a password field; an empty token is refused.
+  await form.getByTestId('backend-kind-pinning').check();
+  const token = form.getByTestId('backend-token');
+  await expect(token).toHaveAttribute('type', 'password');
+  await expect(form.getByText('encrypted with your vault key')).toBeVisible();
+  await name.fill('Regional pinning service');
+  await url.fill(pinning.url);
+  await form.getByTestId('backend-add').click();
+  await expect(form.getByTestId('backend-token-error')).toContainText('access token');
+  await expect(form.getByTestId('backend-name-error')).toHaveCount(0);
+  await token.fill(TOKEN);
+  await form.getByTestId('backend-add').click();
+  await expect(form.getByTestId('backend-added')).toBeVisible();
+  // Reachable and accepting the token: the sealed token was opened for the health check.
+  await expect(backends.filter({ hasText: 'Regional pinning service' })).toHaveAttribute(
+    'data-health',
+    'ok',
+  );
+  await expect(token).toHaveValue('');
+  // A second service with a wrong token is shown unreachable, with the service's answer.
+  await name.fill('Pinning service, wrong token');
+  await url.fill(pinning.url);
+  await token.fill('not-the-token');
+  await form.getByTestId('backend-add').click();
+  const wrong = backends.filter({ hasText: 'wrong token' });
+  await expect(wrong).toHaveAttribute('data-health', 'unreachable');
+  await expect(wrong).toContainText(/401|token|unauthori/i);
+  // The tokens are not in the vault's settings file in clear.
+  const file = await readFile(join(custos.dir, 'vault', 'storage.json'), 'utf8');
+  expect(file).not.toContain(TOKEN);
+  expect(file).not.toContain('not-the-token');
+  expect(await seriousViolations(page)).toEqual([]);
+  await shot(page, '61-settings-storage-backends');
+
+  // Remove asks once, naming what stops; "Keep it" keeps it.
+  await wrong.getByTestId('backend-remove').click();
+  const confirm = page.getByTestId('backend-remove-confirm');
+  await expect(confirm).toContainText('no longer be copied to Pinning service, wrong token');
+  await expect(confirm).toContainText('its access token is deleted');
+  await expect(confirm).toBeFocused();
+  expect(await seriousViolations(page)).toEqual([]);
+  await shot(page, '62-settings-storage-remove');
+  await confirm.getByRole('button', { name: 'Keep it' }).click();
+  await expect(confirm).toHaveCount(0);
+  await expect(wrong).toHaveCount(1);
+  await wrong.getByTestId('backend-remove').click();
+  await confirm.getByTestId('backend-remove-yes').click();
+  await expect(wrong).toHaveCount(0);
+  await expect(backends).toHaveCount(3);
+  const kept = (await custos.service.handlers.getSettings({})).storage.backends.map((b) => b.name);
+  expect(kept).toEqual([
+    'Embedded IPFS node (in this app)',
+    'Hospital IPFS node',
+    'Regional pinning service',
+  ]);
+});
+
+test('the next publish copies to the kubo node; an unreachable backend makes it refuse', async ({
+  page,
+  custos,
+}) => {
+  test.setTimeout(120_000);
+  const id = await vaultWithDataset(custos);
+  await networkConnected(custos);
+  const h = custos.service.handlers;
+  await h.addStorageBackend({ kind: 'kubo', name: 'Hospital IPFS node', apiUrl: kubo.apiUrl });
+  await h.addStorageBackend({
+    kind: 'kubo',
+    name: 'Switched-off node',
+    apiUrl: 'http://127.0.0.1:9',
+  });
+
+  await openSettings(page, custos.host.url);
+  const backends = page.getByTestId('storage-backend');
+  await expect(backends.filter({ hasText: 'Hospital IPFS node' })).toHaveAttribute(
+    'data-health',
+    'ok',
+  );
+  const off = backends.filter({ hasText: 'Switched-off node' });
+  await expect(off).toHaveAttribute('data-health', 'unreachable');
+  await expect(off).toContainText('✕ Unreachable');
+
+  const approve = autoApprove(custos);
+  try {
+    const refused = await h.publishDataset({ id }).then(
+      () => null,
+      (e: unknown) => e as { tag?: string; message?: string },
+    );
+    expect(refused?.tag).toBe('StorageUnavailable');
+    expect(refused?.message).toContain('Switched-off node');
+    expect(refused?.message).toContain('nothing was registered');
+    const after = await h.getDataset({ id });
+    expect(after.chain.registered).toBe(false);
+    expect(after.storage.ipfsCid).toBeNull();
+
+    // Removed (no restart): the next publish copies to the hospital's node and registers.
+    await h.removeStorageBackend({ name: 'Switched-off node' });
+    const published = await h.publishDataset({ id });
+    expect(published.chain.registered).toBe(true);
+    const cid = published.storage.ipfsCid ?? '';
+    expect(cid).not.toBe('');
+    expect((await kubo.cli(['pin', 'ls', '--type=recursive', cid])).toString()).toContain(cid);
+  } finally {
+    approve();
+  }
+});
