@@ -3,7 +3,7 @@
  * tokens kept out of the file (sealed with the vault key, or in a keychain), and all-or-nothing
  * changes when a write or the keychain fails. A real vault and libsodium throughout.
  */
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -59,21 +59,18 @@ function memoryKeychain(): SecretStore & { secrets: Map<string, string>; failCle
   };
 }
 
-async function refused(p: Promise<unknown>): Promise<CustosError> {
-  const error = await p.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(CustosError);
-  return error as CustosError;
-}
+/** A refused field, as the form receives it. */
+const fieldError = (field: string, problem: RegExp) => ({
+  tag: 'UsageError',
+  details: { field, problem: expect.stringMatching(problem) as unknown },
+});
 
 const hospital: NewStorageBackend = {
   kind: 'kubo',
   name: 'Hospital IPFS node',
   apiUrl: 'http://10.1.2.3:5001',
 };
-const pinata: NewStorageBackend = {
+const service: NewStorageBackend = {
   kind: 'pinning-service',
   name: 'Pinning service',
   endpoint: 'https://pins.example.org/psa',
@@ -95,10 +92,9 @@ describe('storage settings', () => {
     ['10.1.2.3:5001', 'apiUrl', /full address/],
     ['http://admin:pw@10.1.2.3:5001', 'apiUrl', /user name or password/],
   ])('refuses the kubo address %s as a field error, saving nothing', async (apiUrl, field, why) => {
-    const error = await refused(fileOf().add(vault, { ...hospital, apiUrl }));
-    expect(error.tag).toBe('UsageError');
-    expect(error.details.field).toBe(field);
-    expect(String(error.details.problem)).toMatch(why);
+    await expect(fileOf().add(vault, { ...hospital, apiUrl })).rejects.toMatchObject(
+      fieldError(field, why),
+    );
     expect(await onDisk()).toBe('(absent)');
   });
 
@@ -107,16 +103,13 @@ describe('storage settings', () => {
     const before = await onDisk();
     const cases: [NewStorageBackend, string, RegExp][] = [
       [{ ...hospital, name: '   ' }, 'name', /give the backend a name/],
-      [{ ...pinata, name: 'hospital ipfs NODE' }, 'name', /already called/],
+      [{ ...service, name: 'hospital ipfs NODE' }, 'name', /already called/],
       [{ ...hospital, name: EMBEDDED_NODE_NAME }, 'name', /already called/],
-      [{ ...pinata, token: ' ' }, 'token', /access token/],
-      [{ ...pinata, endpoint: 'file:///etc/passwd' }, 'endpoint', /http/],
+      [{ ...service, token: ' ' }, 'token', /access token/],
+      [{ ...service, endpoint: 'file:///etc/passwd' }, 'endpoint', /http/],
     ];
-    for (const [input, field, why] of cases) {
-      const error = await refused(fileOf().add(vault, input));
-      expect([error.tag, error.details.field]).toEqual(['UsageError', field]);
-      expect(String(error.details.problem)).toMatch(why);
-    }
+    for (const [input, field, why] of cases)
+      await expect(fileOf().add(vault, input)).rejects.toMatchObject(fieldError(field, why));
     expect(await onDisk()).toBe(before);
   });
 
@@ -128,15 +121,15 @@ describe('storage settings', () => {
         name: `Node ${i}`,
         apiUrl: `http://10.0.0.${i}:5001`,
       });
-    const error = await refused(storage.add(vault, { ...hospital, name: 'Node 11' }));
-    expect([error.tag, error.details.field]).toEqual(['UsageError', 'kind']);
-    expect(error.message).toContain('at most 10 kubo nodes');
-    await storage.add(vault, pinata);
+    await expect(storage.add(vault, { ...hospital, name: 'Node 11' })).rejects.toMatchObject(
+      fieldError('kind', /^at most 10 kubo nodes/),
+    );
+    await storage.add(vault, service);
     expect((await storage.settings()).kubo).toHaveLength(10);
   });
 
   it('without a keychain, seals the token with the vault key: never in clear, opened only unlocked', async () => {
-    await fileOf().add(vault, pinata);
+    await fileOf().add(vault, service);
     const text = await onDisk();
     expect(text).not.toContain(TOKEN);
     expect(text).not.toContain(Buffer.from(TOKEN).toString('base64'));
@@ -150,9 +143,9 @@ describe('storage settings', () => {
     const reopened = await Vault.open(vault.dir, 'storage settings passphrase');
     expect(await (await fileOf().config(reopened)).tokenFor(ref)).toBe(TOKEN);
     reopened.lock();
-    expect((await refused((await fileOf().config(reopened)).tokenFor(ref))).tag).toBe(
-      'VaultLocked',
-    );
+    await expect((await fileOf().config(reopened)).tokenFor(ref)).rejects.toMatchObject({
+      tag: 'VaultLocked',
+    });
 
     // A sealed token changed on disk does not authenticate.
     const file = JSON.parse(text) as { sealedTokens: Record<string, { ciphertext: string }> };
@@ -162,14 +155,14 @@ describe('storage settings', () => {
     bytes[0] = (bytes[0] ?? 0) ^ 1;
     sealed.ciphertext = bytes.toString('base64');
     await writeFile(path(), JSON.stringify(file));
-    expect((await refused((await fileOf().config(vault)).tokenFor(ref))).tag).toBe(
-      'KeyringCorrupt',
-    );
+    await expect((await fileOf().config(vault)).tokenFor(ref)).rejects.toMatchObject({
+      tag: 'KeyringCorrupt',
+    });
   });
 
   it('with a keychain, keeps the token there under its tokenRef, and removing clears both', async () => {
     const keychain = memoryKeychain();
-    await fileOf(keychain).add(vault, pinata);
+    await fileOf(keychain).add(vault, service);
     const text = await onDisk();
     expect(text).not.toContain(TOKEN);
     const config = await fileOf(keychain).config(vault);
@@ -191,39 +184,46 @@ describe('storage settings', () => {
       await save(ref, secret);
       await mkdir(join(path(), 'in-the-way'), { recursive: true });
     };
-    const error = await refused(fileOf(keychain).add(vault, pinata));
-    expect(error.tag).not.toBe('UsageError');
+    await expect(fileOf(keychain).add(vault, service)).rejects.toMatchObject({
+      tag: 'FileSystemError',
+    });
     expect(keychain.secrets.size).toBe(0);
+    // No half-written settings file left behind either.
+    expect((await readdir(vault.dir)).filter((f) => f.includes(STORAGE_FILE))).toEqual([
+      STORAGE_FILE, // the folder that was in the way
+    ]);
   });
 
   it('all or nothing: a keychain that refuses to clear leaves the service configured', async () => {
     const keychain = memoryKeychain();
-    await fileOf(keychain).add(vault, pinata);
+    await fileOf(keychain).add(vault, service);
     const before = await onDisk();
     keychain.failClear = true;
-    await refused(fileOf(keychain).remove('Pinning service'));
+    await expect(fileOf(keychain).remove('Pinning service')).rejects.toMatchObject({
+      message: 'keychain refused',
+    });
     expect(await onDisk()).toBe(before);
     expect(keychain.secrets.size).toBe(1);
   });
 
   it('removing: the sealed token goes with it; the embedded node and unknown names are refused', async () => {
     await fileOf().add(vault, hospital);
-    await fileOf().add(vault, pinata);
+    await fileOf().add(vault, service);
     await fileOf().remove('Pinning service');
     expect(JSON.parse(await onDisk())).toMatchObject({ sealedTokens: {} });
     await fileOf().remove('Hospital IPFS node');
     expect(await fileOf().settings()).toMatchObject({ kubo: [], pinningServices: [] });
-    const embedded = await refused(fileOf().remove(EMBEDDED_NODE_NAME));
-    expect([embedded.tag, embedded.details.field]).toEqual(['UsageError', 'name']);
-    expect((await refused(fileOf().remove('Nowhere'))).tag).toBe('NotFound');
+    await expect(fileOf().remove(EMBEDDED_NODE_NAME)).rejects.toMatchObject(
+      fieldError('name', /cannot be removed/),
+    );
+    await expect(fileOf().remove('Nowhere')).rejects.toMatchObject({ tag: 'NotFound' });
   });
 
   it('a damaged file is an error, never "no backends" (a publish would skip them)', async () => {
     await fileOf().add(vault, hospital);
     await writeFile(path(), '{"format":"custos-storage","version":1,"settings":{"kubo":[{');
-    const error = await refused(fileOf().settings());
-    expect(error.tag).toBe('FileUnreadable');
-    expect((await refused(fileOf().add(vault, pinata))).tag).toBe('FileUnreadable');
+    await expect(fileOf().settings()).rejects.toMatchObject({ tag: 'FileUnreadable' });
+    await expect(fileOf().add(vault, service)).rejects.toMatchObject({ tag: 'FileUnreadable' });
   });
 
   it('a host can prepare a new vault with kubo nodes, never with a token', async () => {
@@ -240,12 +240,11 @@ describe('storage settings', () => {
     });
     const read = new StorageSettingsFile({ dir: fresh, sodium });
     expect((await read.settings()).kubo).toHaveLength(1);
-    const error = await refused(
+    await expect(
       saveTokenlessSettings(fresh, {
         ...settings,
         pinningServices: [{ name: 'P', endpoint: 'https://p.example', tokenRef: 'x' }],
       }),
-    );
-    expect(error.tag).toBe('UsageError');
+    ).rejects.toMatchObject({ tag: 'UsageError' });
   });
 });

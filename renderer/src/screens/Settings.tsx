@@ -1,5 +1,13 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { Fragment, useEffect, useId, useRef, useState, type FormEvent } from 'react';
+import {
+  Fragment,
+  useEffect,
+  useId,
+  useRef,
+  useState,
+  type FormEvent,
+  type InputHTMLAttributes,
+} from 'react';
 import type { AppStatus, Settings as SettingsView } from '../../../app/api/index.ts';
 import { ApiCallError } from '../api/client.ts';
 import { useApi } from '../api/context.tsx';
@@ -190,6 +198,19 @@ function ConfirmRemove({
   );
 }
 
+const KIND_CHOICES = [
+  [
+    'kubo',
+    'backend-kind-kubo',
+    'A kubo node — your hospital’s own IPFS node, reached by its RPC API',
+  ],
+  [
+    'pinning-service',
+    'backend-kind-pinning',
+    'A pinning service — an IPFS Pinning Service API, with the access token it gave you',
+  ],
+] as const;
+
 function AddBackend({
   tokensKeptIn,
   onDone,
@@ -228,6 +249,29 @@ function AddBackend({
         {problem(field)}
       </p>
     ) : null;
+  const field = (
+    f: 'name' | 'url' | 'token',
+    label: string,
+    help: string,
+    input: InputHTMLAttributes<HTMLInputElement>,
+  ) => (
+    <div className="field">
+      <label className="field-label" htmlFor={`${id}-${f}`}>
+        {label}
+      </label>
+      <input
+        id={`${id}-${f}`}
+        data-testid={`backend-${f}`}
+        autoComplete="off"
+        {...input}
+        {...described(f, `${id}-${f}-help`)}
+      />
+      <span className="field-help" id={`${id}-${f}-help`}>
+        {help}
+      </span>
+      {error(f)}
+    </div>
+  );
   return (
     <form
       className="form settings-add"
@@ -242,93 +286,55 @@ function AddBackend({
       <h3 id={`${id}-title`}>Add a backend</h3>
       <fieldset {...described('kind')}>
         <legend>Kind</legend>
-        <label className="choice">
-          <input
-            type="radio"
-            name={`${id}-kind`}
-            value="kubo"
-            data-testid="backend-kind-kubo"
-            checked={kind === 'kubo'}
-            onChange={() => setKind('kubo')}
-          />{' '}
-          A kubo node — your hospital’s own IPFS node, reached by its RPC API
-        </label>
-        <label className="choice">
-          <input
-            type="radio"
-            name={`${id}-kind`}
-            value="pinning-service"
-            data-testid="backend-kind-pinning"
-            checked={kind === 'pinning-service'}
-            onChange={() => setKind('pinning-service')}
-          />{' '}
-          A pinning service — an IPFS Pinning Service API, with the access token it gave you
-        </label>
+        {KIND_CHOICES.map(([value, testId, words]) => (
+          <label className="choice" key={value}>
+            <input
+              type="radio"
+              name={`${id}-kind`}
+              value={value}
+              data-testid={testId}
+              checked={kind === value}
+              onChange={() => setKind(value)}
+            />{' '}
+            {words}
+          </label>
+        ))}
       </fieldset>
       {error('kind')}
-      <div className="field">
-        <label className="field-label" htmlFor={`${id}-name`}>
-          Name
-        </label>
-        <input
-          id={`${id}-name`}
-          data-testid="backend-name"
-          maxLength={80}
-          autoComplete="off"
-          value={name}
-          {...described('name', `${id}-name-help`)}
-          onChange={(e) => setName(e.target.value)}
-        />
-        <span className="field-help" id={`${id}-name-help`}>
-          How Custos names it everywhere, e.g. “Hospital IPFS node”.
-        </span>
-        {error('name')}
-      </div>
-      <div className="field">
-        <label className="field-label" htmlFor={`${id}-url`}>
-          {kind === 'kubo' ? 'RPC API address' : 'API endpoint'}
-        </label>
-        <input
-          id={`${id}-url`}
-          type="url"
-          data-testid="backend-url"
-          maxLength={2000}
-          autoComplete="off"
-          spellCheck={false}
-          value={url}
-          {...described('url', `${id}-url-help`)}
-          onChange={(e) => setUrl(e.target.value)}
-        />
-        <span className="field-help" id={`${id}-url-help`}>
-          {kind === 'kubo'
-            ? 'The node’s RPC API (usually port 5001), e.g. http://ipfs.hospital.example:5001 — not its gateway.'
-            : 'The service’s Pinning Service API address, as its documentation gives it, e.g. https://api.pinning.example/psa.'}
-        </span>
-        {error('url')}
-      </div>
-      {kind === 'pinning-service' ? (
-        <div className="field">
-          <label className="field-label" htmlFor={`${id}-token`}>
-            Access token
-          </label>
-          <input
-            id={`${id}-token`}
-            type="password"
-            data-testid="backend-token"
-            maxLength={4096}
-            autoComplete="off"
-            value={token}
-            {...described('token', `${id}-token-help`)}
-            onChange={(e) => setToken(e.target.value)}
-          />
-          <span className="field-help" id={`${id}-token-help`}>
-            {tokensKeptIn === 'keychain'
+      {field('name', 'Name', 'How Custos names it everywhere, e.g. “Hospital IPFS node”.', {
+        maxLength: 80,
+        value: name,
+        onChange: (e) => setName(e.target.value),
+      })}
+      {field(
+        'url',
+        kind === 'kubo' ? 'RPC API address' : 'API endpoint',
+        kind === 'kubo'
+          ? 'The node’s RPC API (usually port 5001), e.g. http://ipfs.hospital.example:5001 — not its gateway.'
+          : 'The service’s Pinning Service API address, as its documentation gives it, e.g. https://api.pinning.example/psa.',
+        {
+          type: 'url',
+          maxLength: 2000,
+          spellCheck: false,
+          value: url,
+          onChange: (e) => setUrl(e.target.value),
+        },
+      )}
+      {kind === 'pinning-service'
+        ? field(
+            'token',
+            'Access token',
+            tokensKeptIn === 'keychain'
               ? 'Kept in this computer’s keychain, never in the settings file.'
-              : 'This window has no system keychain: the token is kept encrypted with your vault key in the vault folder, never in clear.'}
-          </span>
-          {error('token')}
-        </div>
-      ) : null}
+              : 'This window has no system keychain: the token is kept encrypted with your vault key in the vault folder, never in clear.',
+            {
+              type: 'password',
+              maxLength: 4096,
+              value: token,
+              onChange: (e) => setToken(e.target.value),
+            },
+          )
+        : null}
       <div className="actions">
         <button type="submit" className="button" data-testid="backend-add" disabled={add.isPending}>
           {add.isPending ? 'Adding…' : 'Add backend'}
