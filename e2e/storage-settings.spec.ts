@@ -64,6 +64,8 @@ test('add a kubo node and a pinning service from Settings, with field errors; re
   await expect(url).toHaveAttribute('aria-invalid', 'true');
   await expect(url).toHaveAccessibleDescription(/http:\/\/ or https:\/\//);
   expect(await seriousViolations(page)).toEqual([]);
+  await form.scrollIntoViewIfNeeded();
+  await shot(page, '61-settings-storage-field-error');
   await expect(backends).toHaveCount(1);
 
   await url.fill(kubo.apiUrl);
@@ -113,7 +115,7 @@ test('add a kubo node and a pinning service from Settings, with field errors; re
   expect(file).not.toContain(TOKEN);
   expect(file).not.toContain('not-the-token');
   expect(await seriousViolations(page)).toEqual([]);
-  await shot(page, '61-settings-storage-backends');
+  await shot(page, '62-settings-storage-backends');
 
   // Remove asks once, naming what stops; "Keep it" keeps it.
   await wrong.getByTestId('backend-remove').click();
@@ -122,7 +124,7 @@ test('add a kubo node and a pinning service from Settings, with field errors; re
   await expect(confirm).toContainText('its access token is deleted');
   await expect(confirm).toBeFocused();
   expect(await seriousViolations(page)).toEqual([]);
-  await shot(page, '62-settings-storage-remove');
+  await shot(page, '63-settings-storage-remove');
   await confirm.getByRole('button', { name: 'Keep it' }).click();
   await expect(confirm).toHaveCount(0);
   await expect(wrong).toHaveCount(1);

@@ -241,7 +241,9 @@ function AddBackend({
   /** Props that tie a control to its error (or its hint) for assistive technology. */
   const described = (field: BackendField, hint?: string) => ({
     'aria-invalid': problem(field) ? true : undefined,
-    'aria-describedby': problem(field) ? `${id}-${field}-error` : hint,
+    'aria-describedby': problem(field)
+      ? [`${id}-${field}-error`, hint].filter(Boolean).join(' ')
+      : hint,
   });
   const error = (field: BackendField) =>
     problem(field) ? (
