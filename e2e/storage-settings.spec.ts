@@ -131,6 +131,10 @@ test('add a kubo node and a pinning service from Settings, with field errors; re
   await wrong.getByTestId('backend-remove').click();
   await confirm.getByTestId('backend-remove-yes').click();
   await expect(wrong).toHaveCount(0);
+  await expect(page.getByTestId('backend-removed')).toContainText(
+    'Removed Pinning service, wrong token',
+  );
+  await expect(page.getByRole('heading', { name: 'IPFS storage' })).toBeFocused();
   await expect(backends).toHaveCount(3);
   const kept = (await custos.service.handlers.getSettings({})).storage.backends.map((b) => b.name);
   expect(kept).toEqual([

@@ -128,6 +128,20 @@ describe('storage settings', () => {
     expect((await storage.settings()).kubo).toHaveLength(10);
   });
 
+  it('changes made at the same time are applied one after the other (none lost)', async () => {
+    const storage = fileOf();
+    await Promise.all(
+      [1, 2, 3].map((i) =>
+        storage.add(vault, { ...hospital, name: `Node ${i}`, apiUrl: `http://10.0.0.${i}:5001` }),
+      ),
+    );
+    expect((await fileOf().settings()).kubo.map((k) => k.name).sort()).toEqual([
+      'Node 1',
+      'Node 2',
+      'Node 3',
+    ]);
+  });
+
   it('without a keychain, seals the token with the vault key: never in clear, opened only unlocked', async () => {
     await fileOf().add(vault, service);
     const text = await onDisk();

@@ -362,9 +362,19 @@ function Storage({
   onChange: () => void;
 }) {
   const [removing, setRemoving] = useState<string | null>(null);
+  const [removed, setRemoved] = useState<string | null>(null);
+  // The removed row takes the focus with it: give it to the panel's heading, which says what happened.
+  const heading = useRef<HTMLHeadingElement>(null);
   return (
     <div className="panel" data-testid="settings-storage">
-      <h2>IPFS storage</h2>
+      <h2 ref={heading} tabIndex={-1}>
+        IPFS storage
+      </h2>
+      {removed ? (
+        <p role="status" data-testid="backend-removed">
+          Removed {removed}: new datasets are no longer copied to it.
+        </p>
+      ) : null}
       <p>
         Each published dataset is pinned by the embedded node, then copied to every other backend
         below; it is registered on the network only once all of them hold it. New datasets use CID
@@ -419,6 +429,8 @@ function Storage({
                       onCancel={() => setRemoving(null)}
                       onDone={() => {
                         setRemoving(null);
+                        setRemoved(b.name);
+                        heading.current?.focus();
                         onChange();
                       }}
                     />
