@@ -111,10 +111,8 @@ export function checkNewBackend(
   const name = input.name.trim();
   if (name === '') throw fieldError('name', 'give the backend a name');
   if (name.length > MAX_NAME) throw fieldError('name', `at most ${MAX_NAME} characters`);
-  const taken = [EMBEDDED_NODE_NAME, ...current.kubo, ...current.pinningServices].map((b) =>
-    (typeof b === 'string' ? b : b.name).toLowerCase(),
-  );
-  if (taken.includes(name.toLowerCase()))
+  const names = [...current.kubo, ...current.pinningServices].map((b) => b.name);
+  if ([EMBEDDED_NODE_NAME, ...names].some((n) => n.toLowerCase() === name.toLowerCase()))
     throw fieldError('name', `a backend is already called “${name}”: choose another name`);
   const count = input.kind === 'kubo' ? current.kubo.length : current.pinningServices.length;
   if (count >= MAX_PER_KIND)
