@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { CID } from 'multiformats/cid';
 import { CustosError } from '../errors/index.ts';
+import { carUpload, unreachable } from './http.ts';
 
 export interface KuboRpcOptions {
   /** The RPC API root, e.g. `http://127.0.0.1:5001`. */
@@ -70,17 +70,7 @@ export class KuboRpcBackend {
         ...(signals.length > 0 ? { signal: AbortSignal.any(signals) } : {}),
       });
     } catch (error) {
-      if (init.signal?.aborted) throw new CustosError('Cancelled', 'cancelled', { cause: error });
-      const reason =
-        (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
-      throw new CustosError(
-        'StorageUnavailable',
-        `kubo at ${this.apiUrl} is unreachable (${reason})`,
-        {
-          cause: error,
-          details: { apiUrl: this.apiUrl },
-        },
-      );
+      throw unreachable(error, init.signal, `kubo at ${this.apiUrl}`, { apiUrl: this.apiUrl });
     }
     if (!response.ok) {
       const text = await response.text().catch(() => '');
@@ -126,57 +116,22 @@ export class KuboRpcBackend {
     options: { pinRoots?: boolean } = {},
   ): Promise<void> {
     const pinRoots = options.pinRoots ?? true;
-    const boundary = `custos-${randomBytes(12).toString('hex')}`;
-    const head = new TextEncoder().encode(
-      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="dataset.car"\r\n` +
-        `Content-Type: application/vnd.ipld.car\r\n\r\n`,
-    );
-    const tail = new TextEncoder().encode(`\r\n--${boundary}--\r\n`);
-    const iterator = car[Symbol.asyncIterator]();
-    let stage: 'head' | 'body' | 'done' = 'head';
-    // A failure of our own side (a block missing or corrupt while exporting) wins over the upload
-    // error it causes: the caller must learn the local copy is bad, not that kubo is.
-    let sourceError: Error | undefined;
-    const body = new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        if (stage === 'head') {
-          stage = 'body';
-          controller.enqueue(head);
-          return;
-        }
-        if (stage === 'done') return;
-        let next: IteratorResult<Uint8Array>;
-        try {
-          next = await iterator.next();
-        } catch (error) {
-          sourceError = error instanceof Error ? error : new Error(String(error));
-          controller.error(sourceError);
-          return;
-        }
-        if (next.done) {
-          stage = 'done';
-          controller.enqueue(tail);
-          controller.close();
-        } else controller.enqueue(next.value);
-      },
-      async cancel() {
-        await iterator.return?.();
-      },
-    });
+    const upload = carUpload(car);
     let response: Response;
     try {
       response = await this.#call(
         'dag/import',
         { 'pin-roots': String(pinRoots) },
         {
-          body,
-          headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+          body: upload.body,
+          headers: { 'content-type': upload.contentType },
           ...(signal ? { signal } : {}),
         },
       );
     } catch (error) {
-      throw sourceError ?? error;
+      throw upload.sourceError() ?? error;
     }
+    const sourceError = upload.sourceError();
     if (sourceError) throw sourceError;
     const lines = (await response.text()).split('\n').filter((l) => l.trim() !== '');
     let sawRoot = false;

@@ -2,6 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { CID } from 'multiformats/cid';
 import { z } from 'zod';
 import { CustosError } from '../errors/index.ts';
+import { unreachable } from './http.ts';
 
 /**
  * A client for the IPFS Pinning Service API (https://ipfs.github.io/pinning-services-api-spec/):
@@ -105,17 +106,9 @@ export class PinningServiceClient {
         signal: AbortSignal.any(signals),
       });
     } catch (error) {
-      if (signal?.aborted) throw new CustosError('Cancelled', 'cancelled', { cause: error });
-      const reason =
-        (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
-      throw new CustosError(
-        'StorageUnavailable',
-        `pinning service ${this.endpoint} is unreachable (${reason})`,
-        {
-          cause: error,
-          details: { endpoint: this.endpoint },
-        },
-      );
+      throw unreachable(error, signal, `pinning service ${this.endpoint}`, {
+        endpoint: this.endpoint,
+      });
     }
     const text = await response.text();
     let json: unknown;

@@ -59,7 +59,7 @@ describe('pins of the embedded node (pins.json)', () => {
     const folder = join(dir, 'legacy');
     let node = await HeliaDatasetStore.open({ folder, listen: [] });
     const { cid } = await node.add(file);
-    for await (const _ of node.helia.pins.add(cid, { offline: true })) {
+    for await (const _ of node.helia.pins.add(cid)) {
       // Helia's own pin, as the node recorded it before pins.json existed
     }
     await node.close();
