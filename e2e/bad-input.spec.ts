@@ -235,6 +235,7 @@ test.describe('the hospital’s IPFS node (kubo) down during publish', () => {
       await use({
         kubo: [{ name: 'Hospital IPFS node', apiUrl }],
         pinningServices: [],
+        clusters: [],
         cidVersion: 1,
         pinTimeoutSeconds: 60,
       });

@@ -43,6 +43,7 @@ beforeAll(async () => {
         { name: 'Pinning service', endpoint: pinning.url, tokenRef: 'good' },
         { name: 'Pinning service, old token', endpoint: pinning.url, tokenRef: 'bad' },
       ],
+      clusters: [],
       cidVersion: 1,
       pinTimeoutSeconds: 60,
     },

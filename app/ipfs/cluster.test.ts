@@ -14,6 +14,8 @@ import { linksOf, readBlock } from './dag.ts';
 import { KuboDaemon } from './kubo-process.ts';
 import { KuboRpcBackend } from './kubo-rpc.ts';
 import { HeliaDatasetStore } from './node.ts';
+import { replicate } from './replicate.ts';
+import { parseStorageSettings } from './settings.ts';
 
 const auth = { user: 'custos', password: randomBytes(12).toString('hex') };
 
@@ -88,6 +90,35 @@ describe('IPFS Cluster (two real peers on loopback, each with its kubo)', () => 
     await expect
       .poll(async () => (await cluster.status(cid)).peers.map((p) => p.status), { timeout: 20_000 })
       .toEqual(['unpinned', 'unpinned']);
+  });
+
+  it('replicate() with clusters in the settings: pinned on two sites; one asking too much is reported, not hidden', async () => {
+    const path = await dataset('settings.bin', 3 * KUBO_CHUNK_SIZE + 1);
+    const { cid } = await node.add(path, { noCopy: true });
+    const settings = parseStorageSettings({
+      clusters: [
+        {
+          name: 'Network',
+          apiUrl: a.apiUrl,
+          replicationMin: 2,
+          replicationMax: 2,
+          user: auth.user,
+          tokenRef: 'cluster/pw',
+        },
+        { name: 'Too many', apiUrl: b.apiUrl, replicationMin: 3, replicationMax: 3 },
+      ],
+    });
+    const results = await replicate(node, cid, settings, {
+      tokenFor: (ref) => Promise.resolve(ref === 'cluster/pw' ? auth.password : 'wrong'),
+      journalDir: join(dir, 'journal'),
+    });
+    expect(results.map((r) => [r.name, r.kind, r.pinned, r.error?.tag])).toEqual([
+      ['Network', 'ipfs-cluster', true, undefined],
+      ['Too many', 'ipfs-cluster', false, 'PinFailed'],
+    ]);
+    expect(await node.isPinned(cid)).toBe(true);
+    for (const kubo of kubos)
+      expect(await new KuboRpcBackend({ apiUrl: kubo.apiUrl }).isPinned(cid)).toBe(true);
   });
 
   it('asking for more copies than the cluster has peers is PinFailed, and nothing is pinned', async () => {

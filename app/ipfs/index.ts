@@ -17,6 +17,13 @@ export type { AddOptions, AddResult, CatOptions, DatasetStore, VerifyResult } fr
 export { checkBlock, walkDag, type Block } from './dag.ts';
 export { KuboRpcBackend, type KuboRpcOptions } from './kubo-rpc.ts';
 export {
+  IpfsClusterClient,
+  type ClusterOptions,
+  type ClusterPinStatus,
+  type ClusterPublishOptions,
+  type Replication,
+} from './cluster.ts';
+export {
   PinningServiceClient,
   PIN_STATUSES,
   type PinState,

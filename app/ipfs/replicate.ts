@@ -1,5 +1,6 @@
 import type { CID } from 'multiformats/cid';
 import { CustosError, isCustosError, type SerializedError } from '../errors/index.ts';
+import { IpfsClusterClient } from './cluster.ts';
 import { KuboRpcBackend } from './kubo-rpc.ts';
 import type { HeliaDatasetStore } from './node.ts';
 import { PinningServiceClient } from './pinning-service.ts';
@@ -8,14 +9,14 @@ import type { StorageSettings } from './settings.ts';
 
 export interface ReplicaResult {
   readonly name: string;
-  readonly kind: 'kubo' | 'pinning-service';
+  readonly kind: 'kubo' | 'pinning-service' | 'ipfs-cluster';
   /** True only when the backend confirmed the pin (kubo `pin/ls`, service status `pinned`). */
   readonly pinned: boolean;
   readonly error?: SerializedError;
 }
 
 export interface ReplicateOptions {
-  /** Resolves a pinning service's `tokenRef` (the keychain lives outside app/ipfs). */
+  /** Resolves a pinning service's or cluster's `tokenRef` (the keychain lives outside app/ipfs). */
   readonly tokenFor: (tokenRef: string) => Promise<string>;
   /** Journals of resumable kubo pushes (e.g. `<vault>/ipfs/publish`). */
   readonly journalDir: string;
@@ -35,7 +36,8 @@ function asSerialized(error: unknown): SerializedError {
 /**
  * Publishes a dataset everywhere the settings say: first a local pin (after a full verify), then
  * each kubo node (resumable CAR push, pinned and confirmed) and each pinning service (our node's
- * addresses as origins, waiting up to `pinTimeoutSeconds`). Backends are tried one after the
+ * addresses as origins, waiting up to `pinTimeoutSeconds`) and each IPFS Cluster (a CAR, then
+ * waiting, as long, for `replicationMin` peers to report it pinned). Backends are tried one after the
  * other and their failures are collected, not thrown: one service down does not hide the others.
  * @throws BlockMissing / CidMismatch when the local copy is incomplete or corrupt (then no backend
  *   is contacted), Cancelled.
@@ -90,6 +92,45 @@ export async function replicate(
       results.push({
         name: service.name,
         kind: 'pinning-service',
+        pinned: false,
+        error: asSerialized(error),
+      });
+    }
+  }
+  for (const cluster of settings.clusters) {
+    signal?.throwIfAborted();
+    try {
+      const client = new IpfsClusterClient({
+        apiUrl: cluster.apiUrl,
+        ...(cluster.user !== undefined && cluster.tokenRef !== undefined
+          ? { auth: { user: cluster.user, password: await options.tokenFor(cluster.tokenRef) } }
+          : {}),
+      });
+      const status = await client.publish(node, cid, {
+        replication: { min: cluster.replicationMin, max: cluster.replicationMax },
+        timeoutMs: settings.pinTimeoutSeconds * 1000,
+        ...(signal ? { signal } : {}),
+        onStatus: (s) =>
+          options.onEvent?.({
+            name: cluster.name,
+            message: `pinned on ${s.peers.filter((p) => p.status === 'pinned').length} of ${cluster.replicationMin} peers`,
+          }),
+      });
+      options.onEvent?.({
+        name: cluster.name,
+        message: `pinned on ${status.peers.filter((p) => p.status === 'pinned').length} peers`,
+      });
+      results.push({ name: cluster.name, kind: 'ipfs-cluster', pinned: true });
+    } catch (error) {
+      if (
+        isCustosError(error, 'Cancelled') ||
+        isCustosError(error, 'BlockMissing') ||
+        isCustosError(error, 'CidMismatch')
+      )
+        throw error;
+      results.push({
+        name: cluster.name,
+        kind: 'ipfs-cluster',
         pinned: false,
         error: asSerialized(error),
       });

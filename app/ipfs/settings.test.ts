@@ -7,6 +7,7 @@ describe('storage settings', () => {
     expect(parseStorageSettings(undefined)).toEqual({
       kubo: [],
       pinningServices: [],
+      clusters: [],
       cidVersion: 1,
       pinTimeoutSeconds: 600,
     });
@@ -32,6 +33,29 @@ describe('storage settings', () => {
       'pinningServices.0.tokenRef',
     ],
     [{ cidVersion: 2 }, 'cidVersion'],
+    [
+      { clusters: [{ name: 'c', apiUrl: 'http://c', replicationMin: 3, replicationMax: 2 }] },
+      'clusters.0.replicationMax',
+    ],
+    [
+      { clusters: [{ name: 'c', apiUrl: 'http://c', replicationMin: 0, replicationMax: 2 }] },
+      'clusters.0.replicationMin',
+    ],
+    [
+      {
+        clusters: [
+          { name: 'c', apiUrl: 'http://c', replicationMin: 1, replicationMax: 2, user: 'u' },
+        ],
+      },
+      'clusters.0.user',
+    ],
+    [
+      {
+        kubo: [{ name: 'same', apiUrl: 'http://a' }],
+        clusters: [{ name: 'same', apiUrl: 'http://c', replicationMin: 1, replicationMax: 1 }],
+      },
+      '',
+    ],
     [{ token: 'secret-in-settings' }, ''],
     [
       {

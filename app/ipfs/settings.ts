@@ -32,6 +32,33 @@ export const StorageSettingsSchema = z
       .array(z.object({ name, endpoint: httpUrl, tokenRef: z.string().min(1).max(200) }))
       .max(10)
       .default([]),
+    /**
+     * IPFS Clusters (a hospital network's pinset across sites): the CAR goes to `apiUrl`, and a
+     * copy counts once `replicationMin` peers have it pinned. `user` + `tokenRef` (the password,
+     * kept like a pinning service's token) when the REST API asks for basic auth.
+     */
+    clusters: z
+      .array(
+        z
+          .object({
+            name,
+            apiUrl: httpUrl,
+            replicationMin: z.number().int().min(1).max(50),
+            replicationMax: z.number().int().min(1).max(50),
+            user: z.string().min(1).max(100).optional(),
+            tokenRef: z.string().min(1).max(200).optional(),
+          })
+          .refine((c) => c.replicationMin <= c.replicationMax, {
+            message: 'replicationMin must not exceed replicationMax',
+            path: ['replicationMax'],
+          })
+          .refine((c) => (c.user === undefined) === (c.tokenRef === undefined), {
+            message: 'a user needs a password (tokenRef), and a password a user',
+            path: ['user'],
+          }),
+      )
+      .max(10)
+      .default([]),
     /** CID version of new datasets (kubo `--cid-version`). */
     cidVersion: z.union([z.literal(0), z.literal(1)]).default(1),
     /** How long to wait for a pinning service before reporting PinTimeout, in seconds. */
@@ -40,8 +67,8 @@ export const StorageSettingsSchema = z
   .strict()
   .refine(
     (s) =>
-      new Set([...s.kubo, ...s.pinningServices].map((b) => b.name)).size ===
-      s.kubo.length + s.pinningServices.length,
+      new Set([...s.kubo, ...s.pinningServices, ...s.clusters].map((b) => b.name)).size ===
+      s.kubo.length + s.pinningServices.length + s.clusters.length,
     {
       message: 'backend names must be unique',
     },

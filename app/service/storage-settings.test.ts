@@ -245,6 +245,7 @@ describe('storage settings', () => {
     const settings = {
       kubo: [],
       pinningServices: [],
+      clusters: [],
       cidVersion: 1 as const,
       pinTimeoutSeconds: 60,
     };
