@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cidOfFile } from '../../ipfs/index.ts';
+import { ClusterPeer } from '../../ipfs/cluster-process.ts';
 import { KuboDaemon, kuboBinary } from '../../ipfs/kubo-process.ts';
 import { KuboRpcBackend } from '../../ipfs/kubo-rpc.ts';
 import { startPinningServer } from '../../ipfs/pinning-service-server.ts';
@@ -67,6 +68,27 @@ describe('custos ipfs', () => {
       await main(['ipfs', 'add', file, '--nocopy', '--cid-version', '0', '--vault', other], v0),
     ).toBe(2);
     expect(v0.err()).toContain('--nocopy needs CIDv1');
+  });
+
+  it('push-cluster: an IPFS Cluster peer pins it on its kubo; bad --copies is a usage error', async () => {
+    const peer = await ClusterPeer.start(kubo, { secret: ClusterPeer.secret() });
+    try {
+      await peer.waitForPeers(1);
+      const other = join(dir, 'vault-cluster');
+      const add = bufferIo();
+      expect(await main(['ipfs', 'add', file, '--vault', other], add)).toBe(0);
+      const cid = add.out().trim();
+      const push = bufferIo();
+      const args = ['ipfs', 'push-cluster', cid, '--cluster', peer.apiUrl, '--vault', other];
+      expect(await main([...args, '--copies', '1'], push)).toBe(0);
+      expect(push.out()).toContain(`pinned ${cid} on 1 cluster peers`);
+      expect((await kubo.cli(['pin', 'ls', '--type=recursive', cid])).toString()).toContain(cid);
+      const bad = bufferIo();
+      expect(await main([...args, '--copies', 'two'], bad)).toBe(2);
+      expect(bad.err()).toContain('--copies');
+    } finally {
+      await peer.stop();
+    }
   });
 
   it('pin-remote: a Pinning Service (spec server on kubo) fetches from the vault node and pins', async () => {

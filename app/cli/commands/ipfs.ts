@@ -7,6 +7,7 @@ import { CID } from 'multiformats/cid';
 import { CustosError, fromFsError } from '../../errors/index.ts';
 import {
   HeliaDatasetStore,
+  IpfsClusterClient,
   KuboRpcBackend,
   PinningServiceClient,
   publishToKubo,
@@ -31,6 +32,10 @@ one it is not told to).
   gc                                        delete blocks no pin holds
   push CID --kubo URL                       send the blocks to a kubo node (CARs via dag/import), pin
                                             there and confirm with pin ls; resumes if interrupted
+  push-cluster CID --cluster URL [--copies N | MIN-MAX] [--timeout SECONDS]
+                                            send the blocks to an IPFS Cluster (a CAR) and wait
+                                            until MIN peers have it pinned (default 2); REST API
+                                            basic auth from CUSTOS_CLUSTER_AUTH=user:password
   pin-remote CID --service URL [--timeout SECONDS]
                                             ask an IPFS Pinning Service to pin CID (token in
                                             CUSTOS_PINNING_TOKEN); waits until pinned or failed
@@ -43,6 +48,8 @@ const options = {
   nocopy: { type: 'boolean' },
   out: { type: 'string' },
   kubo: { type: 'string' },
+  cluster: { type: 'string' },
+  copies: { type: 'string' },
   service: { type: 'string' },
   timeout: { type: 'string' },
 } as const;
@@ -93,6 +100,14 @@ async function catTo(
   } catch (error) {
     throw fromFsError(error, path);
   }
+}
+
+/** `--timeout SECONDS` (default 10 minutes). */
+function timeoutSeconds(value: string | undefined): number {
+  const seconds = value === undefined ? 600 : Number(value);
+  if (!Number.isFinite(seconds) || seconds <= 0)
+    throw new CustosError('UsageError', '--timeout is a number of seconds');
+  return seconds;
 }
 
 export const ipfs: Command = {
@@ -183,6 +198,40 @@ export const ipfs: Command = {
           return 0;
         });
       }
+      case 'push-cluster': {
+        const cid = parseCid(arg);
+        const copies = /^(\d{1,2})(?:-(\d{1,2}))?$/.exec(values.copies ?? '2');
+        if (!copies)
+          throw new CustosError('UsageError', '--copies is a number of peers, or MIN-MAX');
+        const min = Number(copies[1]);
+        const max = Number(copies[2] ?? copies[1]);
+        const auth = io.env['CUSTOS_CLUSTER_AUTH'];
+        const colon = auth?.indexOf(':') ?? -1;
+        if (auth !== undefined && colon < 1)
+          throw new CustosError('UsageError', 'CUSTOS_CLUSTER_AUTH must be user:password');
+        const cluster = new IpfsClusterClient({
+          apiUrl: required(values.cluster, 'cluster'),
+          ...(auth !== undefined
+            ? { auth: { user: auth.slice(0, colon), password: auth.slice(colon + 1) } }
+            : {}),
+        });
+        return withNode(vault, false, async (node) => {
+          const status = await cluster.publish(node, cid, {
+            replication: { min, max },
+            timeoutMs: timeoutSeconds(values.timeout) * 1000,
+            signal: io.signal,
+            onStatus: (s) =>
+              io.stderr.write(
+                `${s.peers.map((p) => `${p.peerName || p.peerId}: ${p.status}`).join(', ')}\n`,
+              ),
+          });
+          const pinned = status.peers.filter((p) => p.status === 'pinned').length;
+          io.stdout.write(
+            `pinned ${cid.toString()} on ${pinned} cluster peers at ${cluster.apiUrl}\n`,
+          );
+          return 0;
+        });
+      }
       case 'pin-remote': {
         const cid = parseCid(arg);
         const token = io.env['CUSTOS_PINNING_TOKEN'];
@@ -191,9 +240,7 @@ export const ipfs: Command = {
             'UsageError',
             'set CUSTOS_PINNING_TOKEN to the pinning service access token',
           );
-        const timeout = values.timeout === undefined ? 600 : Number(values.timeout);
-        if (!Number.isFinite(timeout) || timeout <= 0)
-          throw new CustosError('UsageError', '--timeout is a number of seconds');
+        const timeout = timeoutSeconds(values.timeout);
         const service = new PinningServiceClient({
           endpoint: required(values.service, 'service'),
           token,
