@@ -6,13 +6,14 @@
 import { CID } from 'multiformats/cid';
 import type { StorageBackendHealth } from '../app/api/index.ts';
 import {
+  IpfsClusterClient,
   KuboRpcBackend,
   PinningServiceClient,
   replicate,
   type HeliaDatasetStore,
 } from '../app/ipfs/index.ts';
 import type { NetworkSession, StorageConfig } from '../app/service/network.ts';
-import { EMBEDDED_NODE_NAME } from '../app/service/storage-settings.ts';
+import { EMBEDDED_NODE_NAME, copiesOf } from '../app/service/storage-settings.ts';
 
 const HEALTH_TIMEOUT_MS = 3000;
 
@@ -28,7 +29,10 @@ export function remoteStorage(
   };
 }
 
-/** Each IPFS backend, asked now: the embedded node, every kubo node, every pinning service. */
+/**
+ * Each IPFS backend, asked now: the embedded node, every kubo node, every pinning service, every
+ * IPFS Cluster.
+ */
 async function storageHealth(
   store: HeliaDatasetStore,
   { settings, tokenFor }: StorageConfig,
@@ -42,7 +46,7 @@ async function storageHealth(
     detail: `peer ${store.peerId()}`.slice(0, 500),
   };
   const asked = async (
-    kind: 'kubo' | 'pinning-service',
+    kind: StorageBackendHealth['kind'],
     name: string,
     address: string,
     ask: () => Promise<string | null>,
@@ -74,5 +78,24 @@ async function storageHealth(
       return null;
     }),
   );
-  return [embedded, ...(await Promise.all([...kubo, ...services]))];
+  const clusters = settings.clusters.map(async (c) => ({
+    ...(await asked('ipfs-cluster', c.name, c.apiUrl, async () => {
+      const client = new IpfsClusterClient({
+        apiUrl: c.apiUrl,
+        requestTimeoutMs: HEALTH_TIMEOUT_MS,
+        ...(c.user !== undefined && c.tokenRef !== undefined
+          ? { auth: { user: c.user, password: await tokenFor(c.tokenRef) } }
+          : {}),
+      });
+      const { version, peers } = await client.id(AbortSignal.timeout(HEALTH_TIMEOUT_MS));
+      const said = `IPFS Cluster ${version}, ${peers} peer${peers === 1 ? '' : 's'}`;
+      // The cluster refuses a pin it cannot place on the least number of copies asked for; the
+      // copies themselves are shown beside the kind.
+      return peers < c.replicationMin
+        ? `${said}: fewer peers than the ${c.replicationMin} copies asked for, so a publish refuses until it has more`
+        : said;
+    })),
+    copies: copiesOf(c),
+  }));
+  return [embedded, ...(await Promise.all([...kubo, ...services, ...clusters]))];
 }

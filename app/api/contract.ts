@@ -357,18 +357,20 @@ export const MAX_BUNDLE_CHARS = 64 * 1024 * 1024;
 /** Settings (docs/ui.md "Settings"): what the app runs with, and what can be changed from here. */
 export const StorageBackendHealth = z.object({
   name: text(100),
-  kind: z.enum(['embedded', 'kubo', 'pinning-service']),
-  /** API address (kubo, pinning service) or the node's listen addresses (embedded). */
+  kind: z.enum(['embedded', 'kubo', 'pinning-service', 'ipfs-cluster']),
+  /** API address (kubo, pinning service, cluster) or the node's listen addresses (embedded). */
   address: text(2000).nullable(),
   health: z.enum(['ok', 'unreachable', 'not-running']),
   /** What is wrong, or what the node says about itself (peer id, version). */
   detail: text(500).nullable(),
+  /** An IPFS Cluster: the copies it keeps of each dataset (its replication min and max). */
+  copies: z.object({ min: z.number().int(), max: z.number().int() }).optional(),
 });
 
 export const Settings = z.object({
   network: NetworkStatus.extend({ registry: text(42).nullable() }),
   storage: z.object({
-    backends: z.array(StorageBackendHealth).max(30),
+    backends: z.array(StorageBackendHealth).max(31),
     cidVersion: z.union([z.literal(0), z.literal(1)]),
     checkedAt: isoTime,
     /** Where new pinning-service tokens are kept: the OS keychain, or sealed in the vault folder. */
@@ -559,6 +561,17 @@ export const METHODS = {
           name: text(200),
           endpoint: text(2000),
           token: text(4096),
+        })
+        .strict(),
+      z
+        .object({
+          kind: z.literal('ipfs-cluster'),
+          name: text(200),
+          apiUrl: text(2000),
+          replicationMin: z.number(),
+          replicationMax: z.number(),
+          user: text(200).optional(),
+          password: text(4096).optional(),
         })
         .strict(),
     ]),

@@ -6,20 +6,25 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CID } from 'multiformats/cid';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sodium } from '../crypto/index.ts';
 import { CustosError } from '../errors/index.ts';
 import { Vault } from '../vault/index.ts';
+import type { NetworkSession } from './network.ts';
 import {
   EMBEDDED_NODE_NAME,
   STORAGE_FILE,
   StorageSettingsFile,
+  replicateOrRefuse,
   saveTokenlessSettings,
+  storageBackends,
   type NewStorageBackend,
   type SecretStore,
 } from './storage-settings.ts';
 
 const TOKEN = 'eyJhbGciOi.secret-pinning-token.9f8e';
+const PASSWORD = ' cluster pass:word 7c1e ';
 let dir: string;
 let vault: Vault;
 
@@ -76,6 +81,14 @@ const service: NewStorageBackend = {
   endpoint: 'https://pins.example.org/psa',
   token: TOKEN,
 };
+const cluster: NewStorageBackend = {
+  kind: 'ipfs-cluster',
+  name: 'Hospital network cluster',
+  apiUrl: 'http://10.1.2.4:9094',
+  replicationMin: 2,
+  replicationMax: 3,
+};
+const guarded: NewStorageBackend = { ...cluster, name: 'Guarded cluster', user: 'custos' };
 
 describe('storage settings', () => {
   it('start empty, and a kubo node added is kept in the vault folder (0600) for the next reader', async () => {
@@ -259,6 +272,148 @@ describe('storage settings', () => {
       saveTokenlessSettings(fresh, {
         ...settings,
         pinningServices: [{ name: 'P', endpoint: 'https://p.example', tokenRef: 'x' }],
+      }),
+    ).rejects.toMatchObject({ tag: 'UsageError' });
+  });
+});
+
+describe('IPFS Clusters in the storage settings', () => {
+  it('a cluster is kept with the copies asked for; without a user nothing secret is stored', async () => {
+    await fileOf().add(vault, { ...cluster, user: ' ', password: '' });
+    expect((await fileOf().settings()).clusters).toEqual([
+      {
+        name: 'Hospital network cluster',
+        apiUrl: 'http://10.1.2.4:9094',
+        replicationMin: 2,
+        replicationMax: 3,
+      },
+    ]);
+    expect(JSON.parse(await onDisk())).toMatchObject({ sealedTokens: {}, sealingKey: null });
+  });
+
+  it.each([
+    [{ replicationMin: 0 }, 'replicationMin', /^keep at least 1 copy$/],
+    [{ replicationMin: -2 }, 'replicationMin', /^keep at least 1 copy$/],
+    [{ replicationMin: 1.5 }, 'replicationMin', /whole number/],
+    [{ replicationMin: 51, replicationMax: 51 }, 'replicationMin', /^at most 50 copies$/],
+    [{ replicationMax: 51 }, 'replicationMax', /^at most 50 copies$/],
+    [{ replicationMin: 3, replicationMax: 2 }, 'replicationMax', /cannot be fewer .*\(3\)/],
+    [{ replicationMax: Number.NaN }, 'replicationMax', /whole number/],
+    [{ user: 'custos' }, 'password', /password/],
+    [{ user: 'custos', password: '   ' }, 'password', /password/],
+    [{ password: PASSWORD }, 'user', /user name/],
+    [{ user: 'cus:tos', password: PASSWORD }, 'user', /“:”/],
+    [{ user: 'u'.repeat(101), password: PASSWORD }, 'user', /100 characters/],
+    [{ apiUrl: 'http://admin:pw@10.1.2.4:9094' }, 'apiUrl', /user name or password/],
+    [{ name: 'hospital IPFS node' }, 'name', /already called/],
+  ] as const)('refuses %o as a field error on %s, saving nothing', async (change, field, why) => {
+    await fileOf().add(vault, hospital);
+    const before = await onDisk();
+    await expect(fileOf().add(vault, { ...cluster, ...change })).rejects.toMatchObject(
+      fieldError(field, why),
+    );
+    expect(await onDisk()).toBe(before);
+  });
+
+  it('a cluster’s name is taken for the other kinds too; at most 10 clusters', async () => {
+    const storage = fileOf();
+    for (let i = 1; i <= 10; i++) await storage.add(vault, { ...cluster, name: `Cluster ${i}` });
+    await expect(storage.add(vault, { ...cluster, name: 'Cluster 11' })).rejects.toMatchObject(
+      fieldError('kind', /^at most 10 IPFS Clusters/),
+    );
+    await expect(storage.add(vault, { ...hospital, name: 'CLUSTER 3' })).rejects.toMatchObject(
+      fieldError('name', /already called/),
+    );
+    await storage.add(vault, hospital);
+    expect((await storage.settings()).clusters).toHaveLength(10);
+  });
+
+  it('without a keychain, the password is sealed with the vault key, kept as typed, and goes with the cluster', async () => {
+    await fileOf().add(vault, { ...guarded, password: PASSWORD });
+    const text = await onDisk();
+    expect(text).not.toContain(PASSWORD.trim());
+    const config = await fileOf().config(vault);
+    const saved = config.settings.clusters[0];
+    expect(saved).toMatchObject({
+      user: 'custos',
+      tokenRef: expect.stringMatching(/^ipfs-cluster\//) as unknown,
+    });
+    expect(await config.tokenFor(saved?.tokenRef ?? '')).toBe(PASSWORD);
+    await fileOf().remove('Guarded cluster');
+    expect(JSON.parse(await onDisk())).toMatchObject({
+      sealedTokens: {},
+      settings: { clusters: [] },
+    });
+  });
+
+  it('with a keychain, the password goes there; removing clears it; a missing one names the cluster', async () => {
+    const keychain = memoryKeychain();
+    await fileOf(keychain).add(vault, { ...guarded, password: PASSWORD });
+    expect(await onDisk()).not.toContain(PASSWORD.trim());
+    const config = await fileOf(keychain).config(vault);
+    const ref = config.settings.clusters[0]?.tokenRef ?? '';
+    expect([...keychain.secrets]).toEqual([[ref, PASSWORD]]);
+
+    // Another computer's keychain does not have it.
+    await expect(
+      (await fileOf(memoryKeychain()).config(vault)).tokenFor(ref),
+    ).rejects.toMatchObject({
+      tag: 'NotFound',
+      message: expect.stringContaining('IPFS Cluster “Guarded cluster”') as unknown,
+    });
+
+    keychain.failClear = true;
+    const before = await onDisk();
+    await expect(fileOf(keychain).remove('Guarded cluster')).rejects.toMatchObject({
+      message: 'keychain refused',
+    });
+    expect(await onDisk()).toBe(before);
+    keychain.failClear = false;
+    await fileOf(keychain).remove('Guarded cluster');
+    expect(keychain.secrets.size).toBe(0);
+    expect((await fileOf(keychain).settings()).clusters).toEqual([]);
+  });
+
+  it('Settings lists a cluster with its copies before the network runs; a publish with only a cluster is not skipped', async () => {
+    await fileOf().add(vault, cluster);
+    const config = await fileOf().config(vault);
+    expect((await storageBackends(null, config)).at(-1)).toEqual({
+      name: 'Hospital network cluster',
+      kind: 'ipfs-cluster',
+      address: 'http://10.1.2.4:9094',
+      health: 'not-running',
+      detail: 'Checked once the network runs.',
+      copies: { min: 2, max: 3 },
+    });
+    // A network profile that cannot copy refuses rather than registering without the cluster.
+    const noCopies = { replicate: undefined } as unknown as NetworkSession;
+    await expect(replicateOrRefuse(noCopies, config, CID.parse('bafkqaaa'))).rejects.toMatchObject({
+      tag: 'StorageUnavailable',
+    });
+  });
+
+  it('a host cannot prepare a cluster with a password (it needs the vault or a keychain)', async () => {
+    const fresh = join(dir, 'new-vault');
+    const settings = {
+      kubo: [],
+      pinningServices: [],
+      cidVersion: 1 as const,
+      pinTimeoutSeconds: 60,
+    };
+    const open = {
+      name: 'C',
+      apiUrl: 'http://127.0.0.1:9094',
+      replicationMin: 1,
+      replicationMax: 2,
+    };
+    await saveTokenlessSettings(fresh, { ...settings, clusters: [open] });
+    expect((await new StorageSettingsFile({ dir: fresh, sodium }).settings()).clusters).toEqual([
+      open,
+    ]);
+    await expect(
+      saveTokenlessSettings(fresh, {
+        ...settings,
+        clusters: [{ ...open, user: 'u', tokenRef: 'x' }],
       }),
     ).rejects.toMatchObject({ tag: 'UsageError' });
   });

@@ -1,7 +1,7 @@
 /**
  * The vault's remote IPFS backends (app/ipfs `StorageSettings`), edited from Settings and kept in
- * `<vault>/storage.json` (written atomically, 0600). A pinning service's access token is a secret
- * and never sits in that file in clear: it goes to the OS keychain when the host has one
+ * `<vault>/storage.json` (written atomically, 0600). A pinning service's access token and an IPFS
+ * Cluster's REST API password are secrets and never sit in that file in clear: it goes to the OS keychain when the host has one
  * (`SecretStore`, Electron safeStorage), otherwise it is sealed in the file with a key wrapped by
  * the vault key (docs/decisions/004-storage-tokens-without-a-keychain.md). The settings are read
  * again at every publish and health check, so a change needs no restart.
@@ -43,6 +43,18 @@ export type NewStorageBackend =
       readonly name: string;
       readonly endpoint: string;
       readonly token: string;
+    }
+  | {
+      readonly kind: 'ipfs-cluster';
+      readonly name: string;
+      readonly apiUrl: string;
+      /** "Keep at least this many copies" (cluster replication min) … */
+      readonly replicationMin: number;
+      /** … "and at most this many" (replication max). */
+      readonly replicationMax: number;
+      /** REST API basic auth: both, or neither (empty counts as absent). */
+      readonly user?: string | undefined;
+      readonly password?: string | undefined;
     };
 
 export const STORAGE_FILE = 'storage.json';
@@ -51,7 +63,14 @@ export const EMBEDDED_NODE_NAME = 'Embedded IPFS node (in this app)';
 const MAX_PER_KIND = 10;
 const MAX_NAME = 80;
 const MAX_TOKEN = 4096;
-const KIND_WORDS = { kubo: 'kubo nodes', 'pinning-service': 'pinning services' } as const;
+const MAX_USER = 100;
+/** The most copies a cluster may be asked to keep (app/ipfs settings allow 1–50). */
+export const MAX_COPIES = 50;
+const KIND_WORDS = {
+  kubo: 'kubo nodes',
+  'pinning-service': 'pinning services',
+  'ipfs-cluster': 'IPFS Clusters',
+} as const;
 
 const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/);
 const StorageFile = z
@@ -100,9 +119,35 @@ function checkUrl(field: string, value: string): string {
   return url;
 }
 
+/** A number of copies the cluster keeps (1–50, a whole number). */
+function checkCopies(field: string, value: number): number {
+  if (!Number.isInteger(value)) throw fieldError(field, 'enter a whole number of copies');
+  if (value < 1) throw fieldError(field, 'keep at least 1 copy');
+  if (value > MAX_COPIES) throw fieldError(field, `at most ${MAX_COPIES} copies`);
+  return value;
+}
+
+/** A cluster's REST API credentials: both or neither; the password is kept as typed. */
+function checkBasicAuth(
+  user: string | undefined,
+  password: string | undefined,
+): { user: string; password: string } | null {
+  const name = user?.trim() ?? '';
+  const secret = password ?? '';
+  if (name === '' && secret === '') return null;
+  if (name === '') throw fieldError('user', 'enter the user name that goes with the password');
+  if (secret.trim() === '') throw fieldError('password', 'enter the password of this user');
+  if (name.length > MAX_USER) throw fieldError('user', `at most ${MAX_USER} characters`);
+  // Basic auth sends "user:password": a colon in the user name would cut it in the wrong place.
+  if (name.includes(':')) throw fieldError('user', 'a user name cannot contain “:”');
+  if (secret.length > MAX_TOKEN) throw fieldError('password', `at most ${MAX_TOKEN} characters`);
+  return { user: name, password: secret };
+}
+
 /**
  * Checks a backend the steward wants to add against the current settings.
- * @throws UsageError with `details.field` (name, apiUrl, endpoint, token, kind) and a sentence.
+ * @throws UsageError with `details.field` (name, apiUrl, endpoint, token, replicationMin,
+ *   replicationMax, user, password, kind) and a sentence.
  */
 export function checkNewBackend(
   current: StorageSettings,
@@ -111,10 +156,16 @@ export function checkNewBackend(
   const name = input.name.trim();
   if (name === '') throw fieldError('name', 'give the backend a name');
   if (name.length > MAX_NAME) throw fieldError('name', `at most ${MAX_NAME} characters`);
-  const names = [...current.kubo, ...current.pinningServices].map((b) => b.name);
+  const names = [...current.kubo, ...current.pinningServices, ...current.clusters].map(
+    (b) => b.name,
+  );
   if ([EMBEDDED_NODE_NAME, ...names].some((n) => n.toLowerCase() === name.toLowerCase()))
     throw fieldError('name', `a backend is already called “${name}”: choose another name`);
-  const count = input.kind === 'kubo' ? current.kubo.length : current.pinningServices.length;
+  const count = {
+    kubo: current.kubo,
+    'pinning-service': current.pinningServices,
+    'ipfs-cluster': current.clusters,
+  }[input.kind].length;
   if (count >= MAX_PER_KIND)
     throw fieldError(
       'kind',
@@ -122,6 +173,18 @@ export function checkNewBackend(
     );
   if (input.kind === 'kubo')
     return { kind: 'kubo', name, apiUrl: checkUrl('apiUrl', input.apiUrl) };
+  if (input.kind === 'ipfs-cluster') {
+    const apiUrl = checkUrl('apiUrl', input.apiUrl);
+    const replicationMin = checkCopies('replicationMin', input.replicationMin);
+    const replicationMax = checkCopies('replicationMax', input.replicationMax);
+    if (replicationMax < replicationMin)
+      throw fieldError(
+        'replicationMax',
+        `the most copies cannot be fewer than the least (${replicationMin})`,
+      );
+    const auth = checkBasicAuth(input.user, input.password);
+    return { kind: 'ipfs-cluster', name, apiUrl, replicationMin, replicationMax, ...auth };
+  }
   const endpoint = checkUrl('endpoint', input.endpoint);
   const token = input.token.trim();
   if (token === '') throw fieldError('token', 'enter the access token the service gave you');
@@ -199,7 +262,8 @@ export class StorageSettingsFile {
   }
 
   /**
-   * Adds a kubo node or a pinning service (its token to the keychain, or sealed with the vault).
+   * Adds a kubo node, a pinning service or an IPFS Cluster (a token or password to the keychain,
+   * or sealed with the vault).
    * @throws UsageError with `details.field` for bad input; VaultLocked; the file system's errors
    *   (then nothing was saved).
    */
@@ -207,34 +271,54 @@ export class StorageSettingsFile {
     return this.#serial(async () => {
       const file = await this.#read();
       const backend = checkNewBackend(file.settings, input);
-      if (backend.kind === 'kubo') {
-        const settings = {
-          ...file.settings,
-          kubo: [...file.settings.kubo, { name: backend.name, apiUrl: backend.apiUrl }],
-        };
-        return this.#write({ ...file, settings });
-      }
-      const tokenRef = `pinning-service/${randomBytes(8).toString('hex')}`;
-      const settings = {
-        ...file.settings,
-        pinningServices: [
-          ...file.settings.pinningServices,
-          { name: backend.name, endpoint: backend.endpoint, tokenRef },
-        ],
-      };
-      const keychain = this.#keychain();
-      if (!keychain)
-        return this.#write(
-          await this.#sealed(vault, { ...file, settings }, tokenRef, backend.token),
-        );
-      await keychain.save(tokenRef, backend.token);
-      try {
-        await this.#write({ ...file, settings });
-      } catch (error) {
-        await keychain.clear(tokenRef).catch(() => undefined);
-        throw error;
-      }
+      const tokenRef = `${backend.kind}/${randomBytes(8).toString('hex')}`;
+      const { name } = backend;
+      const current = file.settings;
+      if (backend.kind === 'kubo')
+        return this.#write({
+          ...file,
+          settings: { ...current, kubo: [...current.kubo, { name, apiUrl: backend.apiUrl }] },
+        });
+      if (backend.kind === 'pinning-service')
+        return this.#withSecret(vault, file, tokenRef, backend.token, {
+          ...current,
+          pinningServices: [
+            ...current.pinningServices,
+            { name, endpoint: backend.endpoint, tokenRef },
+          ],
+        });
+      const { apiUrl, replicationMin, replicationMax, user, password } = backend;
+      const cluster = { name, apiUrl, replicationMin, replicationMax };
+      if (user === undefined || password === undefined)
+        return this.#write({
+          ...file,
+          settings: { ...current, clusters: [...current.clusters, cluster] },
+        });
+      return this.#withSecret(vault, file, tokenRef, password, {
+        ...current,
+        clusters: [...current.clusters, { ...cluster, user, tokenRef }],
+      });
     });
+  }
+
+  /** Writes `settings`, which name `secret` by `ref`: both saved, or neither (decision 004). */
+  async #withSecret(
+    vault: Vault,
+    file: StorageFile,
+    ref: string,
+    secret: string,
+    settings: StorageSettings,
+  ): Promise<void> {
+    const keychain = this.#keychain();
+    if (!keychain)
+      return this.#write(await this.#sealed(vault, { ...file, settings }, ref, secret));
+    await keychain.save(ref, secret);
+    try {
+      await this.#write({ ...file, settings });
+    } catch (error) {
+      await keychain.clear(ref).catch(() => undefined);
+      throw error;
+    }
   }
 
   /** `file` with `token` sealed under `ref` (a sealing key is made in the keyring the first time). */
@@ -259,7 +343,7 @@ export class StorageSettingsFile {
   }
 
   /**
-   * Removes a remote backend and its token.
+   * Removes a remote backend and its token or password.
    * @throws NotFound (`details.field` = name); UsageError for the embedded node; the keychain's or
    *   file system's errors (then the settings are as they were).
    */
@@ -268,26 +352,29 @@ export class StorageSettingsFile {
       if (name === EMBEDDED_NODE_NAME)
         throw fieldError('name', 'the embedded node is part of the app and cannot be removed');
       const file = await this.#read();
-      const service = file.settings.pinningServices.find((p) => p.name === name);
-      if (!service && !file.settings.kubo.some((k) => k.name === name))
+      const { kubo, pinningServices, clusters } = file.settings;
+      const backend = [...kubo, ...pinningServices, ...clusters].find((b) => b.name === name);
+      if (!backend)
         throw new CustosError('NotFound', `no storage backend is called “${name}”`, {
           details: { field: 'name', problem: 'no backend has this name (already removed?)' },
         });
-      const { [service?.tokenRef ?? '']: _dropped, ...sealedTokens } = file.sealedTokens;
+      const tokenRef = 'tokenRef' in backend ? backend.tokenRef : undefined;
+      const { [tokenRef ?? '']: _dropped, ...sealedTokens } = file.sealedTokens;
       const next: StorageFile = {
         ...file,
         settings: {
           ...file.settings,
-          kubo: file.settings.kubo.filter((k) => k.name !== name),
-          pinningServices: file.settings.pinningServices.filter((p) => p.name !== name),
+          kubo: kubo.filter((k) => k.name !== name),
+          pinningServices: pinningServices.filter((p) => p.name !== name),
+          clusters: clusters.filter((c) => c.name !== name),
         },
         sealedTokens,
       };
       await this.#write(next);
       const keychain = this.#keychain();
-      if (!service || !keychain || service.tokenRef in file.sealedTokens) return;
+      if (tokenRef === undefined || !keychain || tokenRef in file.sealedTokens) return;
       try {
-        await keychain.clear(service.tokenRef);
+        await keychain.clear(tokenRef);
       } catch (error) {
         // Both or neither: a token left in the keychain with nothing naming it would never go.
         await this.#write(file).catch(() => undefined);
@@ -310,9 +397,12 @@ export class StorageSettingsFile {
         if (sealed && file.sealingKey) return this.#open(vault, file.sealingKey, ref, sealed);
         const token = await this.#keychain()?.load(ref);
         if (token) return token;
+        const cluster = file.settings.clusters.find((c) => c.tokenRef === ref);
         throw new CustosError(
           'NotFound',
-          'the access token of this pinning service is not in this device’s keychain: remove the service and add it again',
+          cluster
+            ? `the password of the IPFS Cluster “${cluster.name}” is not in this device’s keychain: remove the cluster and add it again`
+            : 'the access token of this pinning service is not in this device’s keychain: remove the service and add it again',
           { details: { tokenRef: ref } },
         );
       },
@@ -346,7 +436,7 @@ export class StorageSettingsFile {
 const tokenAd = (ref: string): Uint8Array => Buffer.from(`custos storage token v1:${ref}`, 'utf8');
 
 const hasRemote = (s: StorageSettings): boolean =>
-  s.kubo.length > 0 || s.pinningServices.length > 0;
+  s.kubo.length > 0 || s.pinningServices.length > 0 || s.clusters.length > 0;
 
 /**
  * Copies a dataset the embedded node holds to every backend the saved settings name.
@@ -385,7 +475,7 @@ export async function storageBackends(
 ): Promise<StorageBackendHealth[]> {
   if (session?.storageHealth) return session.storageHealth(storage);
   const idle = (
-    kind: 'kubo' | 'pinning-service',
+    kind: StorageBackendHealth['kind'],
     b: { name: string },
     address: string,
   ): StorageBackendHealth => ({
@@ -407,8 +497,18 @@ export async function storageBackends(
     },
     ...storage.settings.kubo.map((k) => idle('kubo', k, k.apiUrl)),
     ...storage.settings.pinningServices.map((p) => idle('pinning-service', p, p.endpoint)),
+    ...storage.settings.clusters.map((c) => ({
+      ...idle('ipfs-cluster', c, c.apiUrl),
+      copies: copiesOf(c),
+    })),
   ];
 }
+
+/** The copies a cluster keeps, as Settings shows them. */
+export const copiesOf = (c: StorageSettings['clusters'][number]): { min: number; max: number } => ({
+  min: c.replicationMin,
+  max: c.replicationMax,
+});
 
 /**
  * Saves storage settings that name no token (kubo nodes only) into a vault folder, e.g. a host
@@ -418,8 +518,11 @@ export async function storageBackends(
  */
 export async function saveTokenlessSettings(dir: string, settings: StorageSettings): Promise<void> {
   const checked = parseStorageSettings(settings);
-  if (checked.pinningServices.length > 0)
-    throw new CustosError('UsageError', 'pinning services are added through Settings (tokens)');
+  if (checked.pinningServices.length > 0 || checked.clusters.some((c) => c.tokenRef))
+    throw new CustosError(
+      'UsageError',
+      'pinning services and clusters with a password are added through Settings (secrets)',
+    );
   await mkdir(dir, { recursive: true, mode: 0o700 });
   await writeFileAtomic(join(dir, STORAGE_FILE), serialized({ ...EMPTY, settings: checked }));
 }
