@@ -9,7 +9,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { CustosError } from '../errors/index.ts';
-import type { KuboDaemon } from './kubo-process.ts';
+import { stopProcess, type KuboDaemon } from './kubo-process.ts';
 
 /** The IPFS Cluster release `.ci/setup.d/ipfs-cluster.sh` builds. */
 export const CLUSTER_VERSION = '1.1.5';
@@ -242,14 +242,7 @@ export class ClusterPeer {
 
   /** Stops the peer (SIGTERM, then SIGKILL) and deletes its folder. Its kubo keeps running. */
   async stop(): Promise<void> {
-    const child = this.#child;
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await stopProcess(this.#child);
     await rm(this.#dir, { recursive: true, force: true });
   }
 }

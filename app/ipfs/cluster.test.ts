@@ -16,15 +16,9 @@ import { KuboRpcBackend } from './kubo-rpc.ts';
 import { HeliaDatasetStore } from './node.ts';
 import { replicate } from './replicate.ts';
 import { parseStorageSettings } from './settings.ts';
+import { failure } from './testing.ts';
 
 const auth = { user: 'custos', password: randomBytes(12).toString('hex') };
-
-async function failure(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => new Error('expected a failure'),
-    (e: unknown) => e,
-  );
-}
 
 describe('IPFS Cluster (two real peers on loopback, each with its kubo)', () => {
   let dir: string;

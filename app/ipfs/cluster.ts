@@ -2,7 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { CID } from 'multiformats/cid';
 import { z } from 'zod';
 import { CustosError } from '../errors/index.ts';
-import { carUpload, unreachable } from './http.ts';
+import { apiRoot, carUpload, unreachable } from './http.ts';
 
 /**
  * An IPFS Cluster (a hospital network's pinset replicated across sites), reached over its REST
@@ -91,18 +91,7 @@ export class IpfsClusterClient {
   readonly #requestTimeoutMs: number;
 
   constructor(options: ClusterOptions) {
-    let url: URL;
-    try {
-      url = new URL(options.apiUrl);
-    } catch {
-      throw new CustosError('UsageError', `not a URL: ${options.apiUrl}`);
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:')
-      throw new CustosError(
-        'UsageError',
-        `the IPFS Cluster API address must be http(s): ${options.apiUrl}`,
-      );
-    this.apiUrl = url.toString().replace(/\/$/, '');
+    this.apiUrl = apiRoot(options.apiUrl, 'the IPFS Cluster API address');
     this.#authorization = options.auth
       ? `Basic ${Buffer.from(`${options.auth.user}:${options.auth.password}`).toString('base64')}`
       : undefined;

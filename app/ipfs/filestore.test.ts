@@ -16,21 +16,9 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { isCustosError } from '../errors/index.ts';
 import { cidOfFile, KUBO_CHUNK_SIZE } from './cid.ts';
 import { HeliaDatasetStore } from './node.ts';
+import { collect, failure } from './testing.ts';
 
 const CHUNK = KUBO_CHUNK_SIZE;
-
-async function collect(source: AsyncIterable<Uint8Array>): Promise<Buffer> {
-  const parts: Uint8Array[] = [];
-  for await (const p of source) parts.push(p);
-  return Buffer.concat(parts);
-}
-
-async function failure(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => new Error('expected a failure'),
-    (e: unknown) => e,
-  );
-}
 
 /** Every file under `dir`, recursively (full paths). */
 async function filesUnder(dir: string): Promise<string[]> {

@@ -4,6 +4,22 @@ import { randomBytes } from 'node:crypto';
 import { CustosError } from '../errors/index.ts';
 
 /**
+ * A backend's API root as given by a user, checked: an http(s) URL, without its trailing slash.
+ * @throws UsageError naming `what` (e.g. "the kubo API address").
+ */
+export function apiRoot(value: string, what: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new CustosError('UsageError', `not a URL: ${value}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new CustosError('UsageError', `${what} must be http(s): ${value}`);
+  return url.toString().replace(/\/$/, '');
+}
+
+/**
  * The error for a request that got no answer: Cancelled when the caller aborted it, else
  * StorageUnavailable "`what` is unreachable (ECONNREFUSED)".
  */

@@ -81,6 +81,16 @@ export async function initKuboRepo(binary: string): Promise<string> {
   return repo;
 }
 
+/** Stops a daemon we started: SIGTERM, then SIGKILL after 5 s; resolves once it has exited. */
+export async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
 /** A running kubo daemon on loopback, with its own temporary repository. */
 export class KuboDaemon {
   readonly binary: string;
@@ -157,14 +167,7 @@ export class KuboDaemon {
 
   /** Stops the daemon (SIGTERM, then SIGKILL) and deletes its repository unless `keepRepo`. */
   async stop(options: { keepRepo?: boolean } = {}): Promise<void> {
-    const child = this.#child;
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await stopProcess(this.#child);
     if (!options.keepRepo) await rm(this.repo, { recursive: true, force: true });
   }
 }

@@ -1,6 +1,6 @@
 import { CID } from 'multiformats/cid';
 import { CustosError } from '../errors/index.ts';
-import { carUpload, unreachable } from './http.ts';
+import { apiRoot, carUpload, unreachable } from './http.ts';
 
 export interface KuboRpcOptions {
   /** The RPC API root, e.g. `http://127.0.0.1:5001`. */
@@ -27,19 +27,7 @@ export class KuboRpcBackend {
   readonly #timeoutMs: number;
 
   constructor(options: KuboRpcOptions) {
-    let url: URL;
-    try {
-      url = new URL(options.apiUrl);
-    } catch {
-      throw new CustosError('UsageError', `not a URL: ${options.apiUrl}`);
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-      throw new CustosError(
-        'UsageError',
-        `the kubo API address must be http(s): ${options.apiUrl}`,
-      );
-    }
-    this.apiUrl = url.toString().replace(/\/$/, '');
+    this.apiUrl = apiRoot(options.apiUrl, 'the kubo API address');
     this.#headers = options.headers ?? {};
     this.#timeoutMs = options.timeoutMs ?? 30_000;
   }

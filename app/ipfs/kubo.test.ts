@@ -22,6 +22,7 @@ import {
 import { KuboRpcBackend } from './kubo-rpc.ts';
 import { HeliaDatasetStore } from './node.ts';
 import { bufferIo } from '../cli/testing.ts';
+import { failure } from './testing.ts';
 
 const FULL_LEVEL = KUBO_CHUNK_SIZE * KUBO_MAX_LINKS; // 174 × 256 KiB: the largest depth-1 file
 
@@ -34,13 +35,6 @@ async function writeRandom(path: string, size: number): Promise<void> {
   }
   await new Promise<void>((resolve, reject) =>
     out.end((e?: Error | null) => (e ? reject(e) : resolve())),
-  );
-}
-
-async function failure(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => new Error('expected a failure'),
-    (e: unknown) => e,
   );
 }
 

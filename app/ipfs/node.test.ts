@@ -8,19 +8,7 @@ import { isCustosError } from '../errors/index.ts';
 import { cidOfFile } from './cid.ts';
 import { linksOf } from './dag.ts';
 import { HeliaDatasetStore } from './node.ts';
-
-async function collect(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<Buffer> {
-  const parts: Uint8Array[] = [];
-  for await (const p of source) parts.push(p);
-  return Buffer.concat(parts);
-}
-
-async function failure(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => new Error('expected a failure'),
-    (e: unknown) => e,
-  );
-}
+import { collect, failure } from './testing.ts';
 
 describe('embedded Helia node (filesystem blockstore, loopback only)', () => {
   let dir: string;

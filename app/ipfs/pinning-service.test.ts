@@ -12,15 +12,9 @@ import { KuboRpcBackend } from './kubo-rpc.ts';
 import { HeliaDatasetStore } from './node.ts';
 import { startPinningServer, type PinningServer } from './pinning-service-server.ts';
 import { PinningServiceClient, type PinStatus } from './pinning-service.ts';
+import { failure } from './testing.ts';
 
 const TOKEN = 'test-token-4f9a';
-
-async function failure(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => new Error('expected a failure'),
-    (e: unknown) => e,
-  );
-}
 
 describe('IPFS Pinning Service API client ↔ spec server on a real kubo', () => {
   let dir: string;

@@ -2,7 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { CID } from 'multiformats/cid';
 import { z } from 'zod';
 import { CustosError } from '../errors/index.ts';
-import { unreachable } from './http.ts';
+import { apiRoot, unreachable } from './http.ts';
 
 /**
  * A client for the IPFS Pinning Service API (https://ipfs.github.io/pinning-services-api-spec/):
@@ -64,19 +64,7 @@ export class PinningServiceClient {
   readonly #requestTimeoutMs: number;
 
   constructor(options: PinningServiceOptions) {
-    let url: URL;
-    try {
-      url = new URL(options.endpoint);
-    } catch {
-      throw new CustosError('UsageError', `not a URL: ${options.endpoint}`);
-    }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-      throw new CustosError(
-        'UsageError',
-        `the pinning service address must be http(s): ${options.endpoint}`,
-      );
-    }
-    this.endpoint = url.toString().replace(/\/$/, '');
+    this.endpoint = apiRoot(options.endpoint, 'the pinning service address');
     this.#token = options.token;
     this.#pollIntervalMs = options.pollIntervalMs ?? 2000;
     this.#requestTimeoutMs = options.requestTimeoutMs ?? 30_000;

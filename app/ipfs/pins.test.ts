@@ -7,13 +7,7 @@ import { isCustosError } from '../errors/index.ts';
 import { KUBO_CHUNK_SIZE } from './cid.ts';
 import { linksOf, readBlock } from './dag.ts';
 import { HeliaDatasetStore } from './node.ts';
-
-async function failure(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => new Error('expected a failure'),
-    (e: unknown) => e,
-  );
-}
+import { failure } from './testing.ts';
 
 async function blockFiles(folder: string): Promise<number> {
   const entries = await readdir(join(folder, 'blocks'), { recursive: true, withFileTypes: true });

@@ -14,16 +14,10 @@ import { KuboDaemon, kuboBinary } from './kubo-process.ts';
 import { KuboRpcBackend } from './kubo-rpc.ts';
 import { HeliaDatasetStore } from './node.ts';
 import { publishToKubo } from './publish.ts';
+import { failure } from './testing.ts';
 
 const BATCH = 8; // blocks per CAR: 2 MiB batches, so a 12 MiB file takes 7 batches
 const LEAVES = 48;
-
-async function failure(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => new Error('expected a failure'),
-    (e: unknown) => e,
-  );
-}
 
 describe('resumable publish to kubo', () => {
   let binary: string;

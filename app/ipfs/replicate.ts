@@ -33,6 +33,12 @@ function asSerialized(error: unknown): SerializedError {
   ).toJSON();
 }
 
+/** Cancelled, or our own copy is bad (no backend can be given it): not one backend's failure. */
+const stopsEverything = (error: unknown): boolean =>
+  isCustosError(error, 'Cancelled') ||
+  isCustosError(error, 'BlockMissing') ||
+  isCustosError(error, 'CidMismatch');
+
 /**
  * Publishes a dataset everywhere the settings say: first a local pin (after a full verify), then
  * each kubo node (resumable CAR push, pinned and confirmed) and each pinning service (our node's
@@ -64,12 +70,7 @@ export async function replicate(
       options.onEvent?.({ name: backend.name, message: `pinned (${r.blocksSent} blocks sent)` });
       results.push({ name: backend.name, kind: 'kubo', pinned: true });
     } catch (error) {
-      if (
-        isCustosError(error, 'Cancelled') ||
-        isCustosError(error, 'BlockMissing') ||
-        isCustosError(error, 'CidMismatch')
-      )
-        throw error;
+      if (stopsEverything(error)) throw error;
       results.push({ name: backend.name, kind: 'kubo', pinned: false, error: asSerialized(error) });
     }
   }
@@ -122,12 +123,7 @@ export async function replicate(
       });
       results.push({ name: cluster.name, kind: 'ipfs-cluster', pinned: true });
     } catch (error) {
-      if (
-        isCustosError(error, 'Cancelled') ||
-        isCustosError(error, 'BlockMissing') ||
-        isCustosError(error, 'CidMismatch')
-      )
-        throw error;
+      if (stopsEverything(error)) throw error;
       results.push({
         name: cluster.name,
         kind: 'ipfs-cluster',
