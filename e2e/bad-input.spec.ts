@@ -5,7 +5,7 @@
  * sentence that says what to do, and the app stays usable.
  */
 import { createServer } from 'node:net';
-import { expect, shot, test } from './fixtures.ts';
+import { expect, seriousViolations, shot, test } from './fixtures.ts';
 import {
   emulatedDevice,
   networkConnected,
@@ -86,6 +86,26 @@ test('publishing with the Ledger locked: the stages wait, the screen says to unl
   await page.getByTestId('device-approve').click();
   await expect(page.getByTestId('chain-chip')).toContainText('Network: registered');
   await expect(waiting).toHaveCount(0);
+});
+
+test('publishing with the Ledger locked, then Stop waiting: publish ends cancelled, nothing registered', async ({
+  page,
+  custos,
+}) => {
+  await vaultWithDataset(custos);
+  const device = emulatedDevice(custos);
+  device.lock();
+  await openDataset(page, custos);
+  await page.getByTestId('publish-button').click();
+  const waiting = page.getByTestId('device-waiting');
+  await expect(waiting).toContainText('Unlock your Ledger (enter its PIN)');
+  await page.getByTestId('device-stop-waiting').click();
+  await expect(page.getByTestId('error')).toContainText('cancelled');
+  await expect(waiting).toHaveCount(0);
+  await expect(page.getByTestId('chain-chip')).toContainText('Network: not registered');
+  await expect(page.getByTestId('ipfs-chip')).toContainText('IPFS: published');
+  expect(await seriousViolations(page)).toEqual([]);
+  await shot(page, '57-publish-device-wait-stopped');
 });
 
 test('a grant that ends before it starts is refused on the spot, and nothing reaches the device', async ({

@@ -581,6 +581,11 @@ export const METHODS = {
   removeStorageBackend: { input: z.object({ name: text(200) }).strict(), output: Done },
   /** Renames an address-book entry (the address must already be in it). */
   renameContact: { input: Contact.strict(), output: Contact },
+  /**
+   * Stops waiting for a locked, closed-app or unplugged device: the actions waiting for it end
+   * with Cancelled, nothing signed (a signature already shown on the device is not affected).
+   */
+  stopDeviceWait: { input: Empty, output: Done },
   /** Devnet only: presses approve or reject on the emulated Ledger (status.device.canAnswer). */
   answerEmulatedDevice: {
     input: z.object({ answer: z.enum(['approve', 'reject']) }).strict(),

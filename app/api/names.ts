@@ -38,6 +38,7 @@ export const METHOD_LIST = [
   'addStorageBackend',
   'removeStorageBackend',
   'renameContact',
+  'stopDeviceWait',
   'answerEmulatedDevice',
 ] as const satisfies readonly MethodName[];
 

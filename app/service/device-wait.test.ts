@@ -65,6 +65,25 @@ describe('waiting for the device', () => {
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 
+  it('the steward stops waiting: Cancelled at once, nothing signed, the device never prompted', async () => {
+    let prompts = 0;
+    const { device, owner } = emulated(() => {
+      prompts += 1;
+      return 'approve';
+    });
+    device.lock();
+    const stop = new AbortController();
+    const patient = waitingSigner(owner, { pollMs: 50, limitMs: 60_000, signal: stop.signal });
+    const signing = patient.signTypedData(domain, types, message);
+    setTimeout(() => stop.abort(), 200);
+    const started = Date.now();
+    await expect(signing).rejects.toMatchObject({ tag: 'Cancelled' });
+    expect(Date.now() - started).toBeLessThan(5_000);
+    device.unlock();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(prompts).toBe(0);
+  });
+
   it('still locked when the wait is over: DeviceLocked, and the state says to unlock', async () => {
     const { device, owner, signer } = emulated(() => 'approve');
     device.lock();

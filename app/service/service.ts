@@ -114,6 +114,8 @@ export class CustosService {
   #idleTimer: NodeJS.Timeout | null = null;
   /** Serialises index writes inside this process. */
   #indexQueue: Promise<unknown> = Promise.resolve();
+  /** Stopped by `stopDeviceWait`: the actions waiting for a locked or unplugged device. */
+  #deviceWait = new AbortController();
   #session: NetworkSession | null = null;
   #sessionStart: Promise<NetworkSession> | null = null;
   #networkState: NetworkStatus['state'] = 'not-configured';
@@ -271,6 +273,12 @@ export class CustosService {
         const renamed = { address: known.address, name: contact.name.trim() };
         await saveContact(this.#dir, renamed);
         return renamed;
+      },
+      stopDeviceWait: () => {
+        // every action waiting for the device now ends (Cancelled); later ones wait again
+        this.#deviceWait.abort();
+        this.#deviceWait = new AbortController();
+        return Promise.resolve({});
       },
       answerEmulatedDevice: ({ answer }) => {
         const signer = this.#options.network?.signer;
@@ -530,7 +538,10 @@ export class CustosService {
   /** The owner's signer, waiting while the device is locked, in another app or unplugged. */
   #patientSigner(signer: NonNullable<ServiceOptions['network']>['signer']) {
     const limitMs = this.#options.deviceWaitMs;
-    return waitingSigner(signer, limitMs === undefined ? {} : { limitMs });
+    return waitingSigner(signer, {
+      signal: this.#deviceWait.signal,
+      ...(limitMs === undefined ? {} : { limitMs }),
+    });
   }
 
   /** A signature's deadline: an hour after the chain's latest block. */

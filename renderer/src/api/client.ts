@@ -63,6 +63,7 @@ const METHOD_NAMES = {
   addStorageBackend: true,
   removeStorageBackend: true,
   renameContact: true,
+  stopDeviceWait: true,
   answerEmulatedDevice: true,
 } as const satisfies Record<MethodName, true>;
 

@@ -142,11 +142,27 @@ export function deviceNeedsHand(device: DeviceStatus): boolean {
  * device while Custos keeps asking it. Nothing when the device needs nothing.
  */
 export function DeviceWaiting({ device, waiting }: { device: DeviceStatus; waiting: boolean }) {
+  const api = useApi();
+  const [error, setError] = useState<unknown>(null);
   if (!waiting || !deviceNeedsHand(device)) return null;
   return (
     <div className="panel panel-quiet" data-testid="device-waiting">
       <DeviceState device={device} />
-      <p className="muted">Custos carries on by itself as soon as the device answers.</p>
+      <p className="muted">
+        Custos carries on by itself as soon as the device answers.{' '}
+        <button
+          type="button"
+          className="button button-quiet"
+          data-testid="device-stop-waiting"
+          onClick={() => {
+            setError(null);
+            api.stopDeviceWait({}).catch(setError);
+          }}
+        >
+          Stop waiting
+        </button>
+      </p>
+      <ErrorNote error={error} />
     </div>
   );
 }

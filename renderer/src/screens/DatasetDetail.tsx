@@ -108,7 +108,12 @@ function Publish({ d, status }: { d: Dataset; status: AppStatus }) {
         queryClient.setQueryData(['dataset', d.id], next);
         void queryClient.invalidateQueries({ queryKey: ['datasets'] });
       })
-      .catch(setError)
+      .catch((e: unknown) => {
+        setError(e);
+        // a publish stopped after IPFS keeps its CID: the chips must say so
+        void queryClient.invalidateQueries({ queryKey: ['dataset', d.id] });
+        void queryClient.invalidateQueries({ queryKey: ['datasets'] });
+      })
       .finally(() => setRunning(false));
   };
   const at = progress ? STAGES.findIndex((x) => x.id === progress.stage) : -1;
