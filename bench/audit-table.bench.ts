@@ -1,15 +1,18 @@
 // Audit table at scale (issue 8): the Audit screen with 100,000 enclave runs (≈200,000 timeline
-// lines: each run opened and closed) — first page rendered ≤ 300 ms, a filter applied ≤ 100 ms —
-// measured in Chromium around the real screen: the built renderer, served by the real web host, in
-// front of the real service on a devnet (so the screen is connected). The one stand-in is the
-// service's getAudit, answered from bench/synthetic-audit.ts (app/audit timelines of synthetic
-// registry events) instead of reading 200,000 events from anvil.
+// lines: each run opened and closed) — first visit ≤ 1.5 s, first page rendered again ≤ 300 ms, a
+// filter applied ≤ 100 ms — measured in Chromium around the real screen: the built renderer,
+// served by the real web host, in front of the real service on a devnet (so the screen is
+// connected). The service answers queryAudit with its own query code (app/service/audit-query.ts:
+// indexing on the first query, filters, pages, chart); the one stand-in is the timeline it
+// queries, built by bench/synthetic-audit.ts (app/audit timelines of synthetic registry events)
+// instead of reading 200,000 events from anvil.
 //
 // Timings are taken in the page: from the click (or the control's change) to the first animation
 // frame after the DOM shows the result, i.e. rendered and about to be painted.
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import type { ApiHandlers } from '../app/api/index.ts';
+import { indexTimeline, queryAudit, type AuditIndex } from '../app/service/audit-query.ts';
 import { CustosService } from '../app/service/index.ts';
 import { devnetBackend } from '../main/devnet.ts';
 import { startWebHost } from '../main/web/host.ts';
@@ -36,6 +39,7 @@ interface Step {
 /** The little of the DOM the page-side function uses (bench/ has no DOM types). */
 interface PageElement {
   readonly textContent: string | null;
+  getAttribute(name: string): string | null;
   click(): void;
   dispatchEvent(event: unknown): boolean;
 }
@@ -111,7 +115,7 @@ export const benchmark: Benchmark = {
     let t = performance.now();
     const audit = syntheticAudit(RUNS);
     ctx.log(
-      `synthetic audit: ${audit.runs} runs → ${audit.entries.length} timeline lines in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+      `synthetic audit: ${audit.runs} runs → ${audit.entries.length} timeline lines in ${((performance.now() - t) / 1000).toFixed(1)} s (of which the service's part — timelines, lines, sort — ${(audit.buildMs / 1000).toFixed(1)} s; not in the figures: the service keeps it per chain head)`,
     );
     const rendererDir = await buildRenderer(ctx.scratch);
     const network = devnetBackend({ dir: join(ctx.scratch, 'devnet'), signer: 'dev-key' });
@@ -121,16 +125,19 @@ export const benchmark: Benchmark = {
       network,
     });
     await service.handlers.createVault({ passphrase: 'granite orchid lantern seventy' });
+    // The bench's one stand-in (see the header): the timeline; indexed on the first query, as the
+    // service does after reading it.
+    let index: AuditIndex | null = null;
     const handlers: ApiHandlers = {
       ...service.handlers,
-      // The bench's one stand-in (see the header).
-      getAudit: () =>
-        Promise.resolve({
-          entries: audit.entries,
-          anomalies: audit.anomalies,
-          journalRead: false,
-          checkedAt: new Date().toISOString(),
-        }),
+      queryAudit: (q) => {
+        if (!index) {
+          const started = performance.now();
+          index = indexTimeline({ ...audit, journalRead: false });
+          ctx.log(`timeline indexed in the service: ${round(performance.now() - started)} ms`);
+        }
+        return Promise.resolve(queryAudit(index, q));
+      },
     };
     const host = await startWebHost({ handlers, events: service, rendererDir });
     const browser = await launchChromium();
@@ -145,8 +152,7 @@ export const benchmark: Benchmark = {
         .waitFor({ timeout: 60_000 });
       const button = (name: string): Step['action'] => ({ nav: name });
 
-      // First visit: the 200,000 lines cross the socket (checked against the contract's schema on
-      // the way out, parsed in the page) — for scale, no goal.
+      // First visit: the service indexes the 200,000 lines and answers the first page.
       t = performance.now();
       const load = await timeStep(page, {
         action: button('Audit'),
@@ -156,7 +162,22 @@ export const benchmark: Benchmark = {
       // CUSTOS_BENCH_SCREENSHOT=/path/name.png keeps a picture of the screen (and of a failure).
       const picture = process.env['CUSTOS_BENCH_SCREENSHOT'];
       if (picture) await page.screenshot({ path: picture });
-      ctx.log(`first visit (with the transfer): ${round(load)} ms; ${count}`);
+      ctx.log(`first visit: ${round(load)} ms; ${count}`);
+      // Scrolling far down: the page under the new position comes from the service.
+      const scrolled = await page.evaluate(async () => {
+        const g = globalThis as unknown as PageGlobals;
+        const body = g.document.querySelector('.vtable-body') as unknown as { scrollTop: number };
+        const started = g.performance.now();
+        body.scrollTop = 44 * 100_000;
+        for (;;) {
+          await new Promise<void>((resolve) => g.requestAnimationFrame(resolve));
+          const rows = [...g.document.querySelectorAll('[data-testid="audit-row"]')];
+          const there = rows.some((r) => Number(r.getAttribute('aria-rowindex')) > 99_000);
+          if (there && !g.document.querySelector('[data-testid="audit-row-loading"]'))
+            return g.performance.now() - started;
+        }
+      });
+      ctx.log(`scroll to line 100,000: ${round(scrolled)} ms to its rows`);
 
       const firstPage: number[] = [];
       const datasets: number[] = [];
@@ -240,8 +261,17 @@ export const benchmark: Benchmark = {
           pass: first <= 300,
         },
         {
-          name: `Audit screen, first visit incl. the ${(JSON.stringify(audit.entries).length / 1e6).toFixed(0)} MB getAudit answer over the socket (for scale)`,
+          name: `Audit screen, first visit: the service indexes the ${audit.entries.length} lines and sends the first page (was 9.7 s with the whole timeline sent, 189 MB)`,
           value: round(load),
+          unit: 'ms',
+          baseline: floor,
+          ratio: load / floor.value,
+          goal: '≤ 1500 ms',
+          pass: load <= 1500,
+        },
+        {
+          name: 'Audit screen, scroll to line 100,000: its page fetched and drawn',
+          value: round(scrolled),
           unit: 'ms',
         },
       );

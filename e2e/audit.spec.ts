@@ -6,10 +6,14 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Wallet } from 'ethers';
+import type { AuditQuery } from '../app/api/contract.ts';
 import { DEVNET_KEYS } from '../app/chain/index.ts';
 import { sodium } from '../app/crypto/index.ts';
+import { indexTimeline, queryAudit } from '../app/service/audit-query.ts';
+import { syntheticAudit } from '../bench/synthetic-audit.ts';
 import { runSimulatedEnclave } from '../enclave-bridge/simulator/index.ts';
-import { expect, shot, test, type Custos, seriousViolations } from './fixtures.ts';
+import { startWebHost } from '../main/web/host.ts';
+import { expect, ROOT, shot, test, type Custos, seriousViolations } from './fixtures.ts';
 
 test.use({ devnet: true, timezoneId: 'UTC' });
 
@@ -48,16 +52,22 @@ async function importCsv(custos: Custos, file: string, name: string): Promise<st
  * Lab). Day N+3: 1 run of Oncology (Oncology Lab), then Cardiology's grant is revoked and its next
  * run refused.
  */
-async function knownHistory(custos: Custos): Promise<{ dayN: number }> {
+/** A new vault on the devnet, once the network is connected. */
+async function connectedVault(custos: Custos): Promise<void> {
   const h = custos.service.handlers;
   await h.createVault({ passphrase: 'granite orchid lantern seventy' });
   for (;;) {
     const waiting = nextEvent(custos, 'status');
     const s = await h.getStatus({});
-    if (s.network.state === 'connected') break;
+    if (s.network.state === 'connected') return;
     expect(s.network.state).toBe('connecting');
     await waiting;
   }
+}
+
+async function knownHistory(custos: Custos): Promise<{ dayN: number }> {
+  const h = custos.service.handlers;
+  await connectedVault(custos);
   const cardiology = await importCsv(custos, 'cardiology.csv', 'Cardiology cohort 2024');
   const oncology = await importCsv(custos, 'oncology.csv', 'Oncology cohort 2025');
   const approve = custos.service.onEvent((event, payload) => {
@@ -215,4 +225,71 @@ test('audit filters narrow the table and the chart, survive a reload through the
   await expect(chart).toHaveAttribute('data-runs', '2');
   await shot(page, '44-audit-filtered-dark');
   expect(await seriousViolations(page), 'audit with chart (dark)').toEqual([]);
+});
+
+test('a long audit comes a page at a time: scrolling down fetches the lines under the new position', async ({
+  page,
+  custos,
+}) => {
+  await connectedVault(custos);
+  // 2,000 synthetic runs (≈4,000 lines, app/audit timelines of synthetic registry events) answered
+  // by the service's own query code; what the page asked for is kept.
+  const audit = syntheticAudit(2000, 30);
+  const index = indexTimeline({ ...audit, journalRead: false });
+  const asked: AuditQuery[] = [];
+  const host = await startWebHost({
+    handlers: {
+      ...custos.service.handlers,
+      queryAudit: (q) => {
+        asked.push(q);
+        return Promise.resolve(queryAudit(index, q));
+      },
+    },
+    events: custos.service,
+    rendererDir: join(ROOT, 'out', 'renderer'),
+  });
+  try {
+    await page.goto(host.url);
+    await expect(page.getByTestId('network-status')).toContainText('connected', {
+      timeout: 30_000,
+    });
+    await page.getByRole('button', { name: 'Audit', exact: true }).click();
+    const lines = audit.entries.length;
+    const total = new Intl.NumberFormat('en-US').format(lines);
+    await expect(page.getByTestId('audit-count')).toHaveText(`${total} of ${total} events`);
+    const table = page.getByTestId('audit-table');
+    await expect(table).toHaveAttribute('aria-rowcount', String(lines + 1));
+    // The first answer is one page, not the timeline.
+    expect(asked).toHaveLength(1);
+    expect(asked[0]).toMatchObject({ offset: 0, limit: 200 });
+    const rows = page.getByTestId('audit-row');
+    await expect(rows.first()).toHaveAttribute('aria-rowindex', '2');
+
+    // To the end of the table: the last lines (the oldest: the datasets' registrations) arrive.
+    const body = page.locator('.vtable-body');
+    await body.evaluate((el: { scrollTop: number; scrollHeight: number }) => {
+      el.scrollTop = el.scrollHeight;
+    });
+    await expect(
+      page.locator(`[data-testid="audit-row"][aria-rowindex="${lines + 1}"]`),
+    ).toContainText('Dataset registered');
+    await expect(page.getByTestId('audit-row-loading')).toHaveCount(0);
+    const lastPage = Math.floor((lines - 1) / 200) * 200;
+    expect(asked.map((q) => q.offset)).toContain(lastPage);
+    expect(asked.every((q) => q.limit === 200)).toBe(true);
+
+    // Halfway up: that page is asked for, and the rows drawn are its lines.
+    const middle = Math.floor(lines / 2);
+    await body.evaluate((el: { scrollTop: number }, row: number) => {
+      el.scrollTop = row * 44;
+    }, middle);
+    await expect(
+      page.locator(`[data-testid="audit-row"][aria-rowindex="${middle + 2}"]`),
+    ).toBeVisible();
+    expect(asked.map((q) => q.offset)).toContain(Math.floor(middle / 200) * 200);
+    await shot(page, '45-audit-scrolled');
+    expect(await seriousViolations(page), 'audit scrolled').toEqual([]);
+  } finally {
+    await host.close();
+  }
 });

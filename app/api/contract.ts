@@ -274,6 +274,60 @@ export const AuditAnomaly = z.object({
   entryIds: z.array(text(200)).max(1000),
 });
 
+const localDate = z.union([z.string().regex(/^\d{4}-\d{2}-\d{2}$/), z.literal('')]);
+
+/** The Audit screen's filters (its URL) and a page; empty strings and false mean "all". */
+export const AuditQuery = z
+  .object({
+    dataset: z.union([datasetId, z.literal('')]).default(''),
+    grantee: text(200).default(''),
+    kind: z
+      .string()
+      .regex(/^[a-z-]{0,40}$/)
+      .default(''),
+    /** Days in `timeZone`, both included. */
+    from: localDate.default(''),
+    until: localDate.default(''),
+    anomaliesOnly: z.boolean().default(false),
+    /** The IANA time zone whose days the period and the chart count in. */
+    timeZone: text(64).default('UTC'),
+    offset: z.number().int().min(0).max(100_000_000).default(0),
+    limit: z.number().int().min(1).max(500).default(100),
+  })
+  .strict();
+
+/** Enclave runs opened and keys refused from day `start` (days since 1 Jan 1970 in the zone). */
+export const AuditRunBin = z.object({
+  start: z.number().int(),
+  runs: z.number().int().nonnegative(),
+  refusals: z.number().int().nonnegative(),
+});
+
+/** One page of the filtered timeline and what the screen shows around it. */
+export const AuditPage = z.object({
+  entries: z.array(AuditEntry).max(500),
+  offset: z.number().int().nonnegative(),
+  /** Entries that pass every filter. */
+  total: z.number().int().nonnegative(),
+  /** Entries in the timeline. */
+  all: z.number().int().nonnegative(),
+  /** Runs and refusals per day (7 or 30 days per bar over long periods), every filter but the kind. */
+  chart: z.object({
+    days: z.union([z.literal(1), z.literal(7), z.literal(30)]),
+    bins: z.array(AuditRunBin).max(10_000),
+    runs: z.number().int().nonnegative(),
+    refusals: z.number().int().nonnegative(),
+  }),
+  /** What the filter menus offer (the whole timeline). */
+  datasets: z.array(z.object({ id: datasetId, name: text(200) })),
+  grantees: z.array(text(200)),
+  kinds: z.array(text(40)),
+  anomalies: z.array(AuditAnomaly),
+  /** Whether the key-release journal was read (else journal checks were not made). */
+  journalRead: z.boolean(),
+  checkedAt: isoTime,
+});
+
 /** Compliance: a usage-proof export, as the compliance officer sees it (app/proofs, docs/ui.md). */
 export const ProofStage = z.enum(['reading', 'report', 'saving', 'done', 'failed']);
 
@@ -482,19 +536,12 @@ export const METHODS = {
     output: z.object({ revoked: z.number().int().nonnegative(), txHash: text(66) }),
   },
   /**
-   * The audit timeline of every registered dataset (or one): chain events and key-release journal
-   * entries, with anomalies. Read from the chain each time.
+   * One page of the audit timeline of every registered dataset (chain events and key-release
+   * journal entries, newest first), narrowed by the Audit screen's filters, with what the screen
+   * shows around the table: the count, the runs-per-day chart, the filter menus and the anomalies.
+   * The service builds the timeline once per chain head and journal state (docs/ui.md).
    */
-  getAudit: {
-    input: z.object({ datasetId: datasetId.optional() }).strict(),
-    output: z.object({
-      entries: z.array(AuditEntry),
-      anomalies: z.array(AuditAnomaly),
-      /** Whether the key-release journal was read (else journal checks were not made). */
-      journalRead: z.boolean(),
-      checkedAt: isoTime,
-    }),
-  },
+  queryAudit: { input: AuditQuery, output: AuditPage },
   /**
    * Exports the usage proof of a registered dataset for a period (block times; null = open) into
    * `<vault>/exports/<name>-<period>-<time>/` (usage-proof.json + usage-proof.pdf). Emits
@@ -621,6 +668,8 @@ export type DeviceStatus = z.output<typeof DeviceStatus>;
 export type EnclaveApp = z.output<typeof EnclaveApp>;
 export type AuditEntry = z.output<typeof AuditEntry>;
 export type AuditAnomaly = z.output<typeof AuditAnomaly>;
+export type AuditQuery = z.output<typeof AuditQuery>;
+export type AuditPage = z.output<typeof AuditPage>;
 export type Contact = z.output<typeof Contact>;
 export type Grant = z.output<typeof Grant>;
 export type GrantState = z.output<typeof GrantState>;

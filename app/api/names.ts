@@ -28,7 +28,7 @@ export const METHOD_LIST = [
   'createGrant',
   'revokeGrant',
   'revokeAllGrants',
-  'getAudit',
+  'queryAudit',
   'exportProof',
   'readProofFile',
   'verifyProof',

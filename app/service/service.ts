@@ -6,7 +6,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import {
   checkEvent,
@@ -38,7 +38,7 @@ import {
 import type { RememberStore } from './remember.ts';
 import type { NetworkBackend, NetworkSession } from './network.ts';
 import { getAddress } from 'ethers';
-import { auditDataset } from '../audit/index.ts';
+import { auditDataset, type ChainSource } from '../audit/index.ts';
 import {
   grantState,
   readContacts,
@@ -52,6 +52,7 @@ import { waitingSigner } from './device-wait.ts';
 import { readPreferences, writePreferences } from './preferences.ts';
 import { watchRegistry, type RunOpenedEvent } from './run-watch.ts';
 import { auditEntryOf, newestFirst } from './audit-view.ts';
+import { AuditTimelineCache, queryAudit } from './audit-query.ts';
 import { complianceHandlers } from './compliance.ts';
 import {
   StorageSettingsFile,
@@ -123,6 +124,7 @@ export class CustosService {
   /** The steward's auto-lock choice (preferences.json), over the host's default. */
   #autoLock: number | null = null;
   #stopWatch: (() => void) | null = null;
+  readonly #auditCache = new AuditTimelineCache();
   /** The remote IPFS backends the steward set in Settings (`<vault>/storage.json`). */
   readonly #storage: StorageSettingsFile;
   readonly handlers: ApiHandlers;
@@ -224,7 +226,7 @@ export class CustosService {
       createGrant: (input) => this.#createGrant(input),
       revokeGrant: ({ grantId }) => this.#revokeGrant(grantId),
       revokeAllGrants: ({ datasetId, confirmName }) => this.#revokeAll(datasetId, confirmName),
-      getAudit: ({ datasetId }) => this.#audit(datasetId ?? null),
+      queryAudit: async (q) => queryAudit(await this.#audit(), q),
       ...complianceHandlers({
         vaultDir: options.vaultDir,
         devnet: options.network?.simulated ?? false,
@@ -718,12 +720,15 @@ export class CustosService {
     return { revoked: live.length, txHash: done.tx.hash };
   }
 
-  async #audit(only: string | null) {
+  /**
+   * The audit timeline of every registered dataset, indexed; rebuilt when the chain head, the
+   * journal or a name it shows changed since the last one.
+   */
+  async #audit() {
     this.#unlocked();
     const session = await this.#connected();
     const all = (await readDatasetsIndex(this.#dir)).map((d) => this.#view(d));
-    const datasets = all.filter((d) => d.chain.registered && (only === null || d.id === only));
-    if (only !== null && datasets.length === 0) await this.#registered(only);
+    const datasets = all.filter((d) => d.chain.registered);
     const grants = await readGrants(this.#dir);
     // The address book's names (a renamed contact is renamed in the audit too).
     const book = new Map(
@@ -743,6 +748,30 @@ export class CustosService {
       registry: session.registry,
       startBlock: session.startBlock,
     };
+    const journal = session.journalPath
+      ? await stat(session.journalPath).then(
+          (s) => [s.size, s.mtimeMs],
+          () => null,
+        )
+      : null;
+    const key = JSON.stringify([
+      session.id,
+      (await session.provider.getBlock('latest'))?.hash ?? null,
+      journal,
+      datasets.map((d) => [d.id, d.name]),
+      [...granteeOf],
+      [...appOf],
+    ]);
+    return this.#auditCache.get(key, () => this.#auditTimeline(datasets, source, granteeOf, appOf));
+  }
+
+  async #auditTimeline(
+    datasets: readonly Dataset[],
+    source: ChainSource,
+    granteeOf: ReadonlyMap<string, string>,
+    appOf: ReadonlyMap<string, string>,
+  ) {
+    const session = await this.#connected();
     const entries = [];
     const anomalies = [];
     let journalRead = false;
@@ -762,7 +791,7 @@ export class CustosService {
         });
     }
     entries.sort(newestFirst);
-    return { entries, anomalies, journalRead, checkedAt: new Date().toISOString() };
+    return { entries, anomalies, journalRead };
   }
 
   async #updateGrants(change: (all: StoredGrant[]) => StoredGrant[]): Promise<void> {
@@ -883,6 +912,7 @@ export class CustosService {
     await this.#stopNetwork();
     this.#vault?.lock();
     this.#vault = null;
+    this.#auditCache.clear();
     if (this.#idleTimer) clearTimeout(this.#idleTimer);
     this.#idleTimer = null;
     await this.#emitStatus();

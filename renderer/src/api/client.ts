@@ -53,7 +53,7 @@ const METHOD_NAMES = {
   createGrant: true,
   revokeGrant: true,
   revokeAllGrants: true,
-  getAudit: true,
+  queryAudit: true,
   exportProof: true,
   readProofFile: true,
   verifyProof: true,

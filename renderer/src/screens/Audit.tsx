@@ -1,22 +1,21 @@
-import { useQuery } from '@tanstack/react-query';
+import { keepPreviousData, useQueries, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
-import type { AppStatus, AuditAnomaly, AuditEntry } from '../../../app/api/index.ts';
+import type { AppStatus, AuditAnomaly, AuditEntry, CustosApi } from '../../../app/api/index.ts';
 import { useApi } from '../api/context.tsx';
 import { CopyValue } from '../components/CopyValue.tsx';
 import { ErrorNote } from '../components/ErrorNote.tsx';
 import { formatCount, formatLocal, formatRelative } from '../components/format.ts';
 import { RunsChart } from '../components/RunsChart.tsx';
 import {
-  byKind,
+  auditQuery,
   filtersFromQuery,
-  indexAudit,
   NO_FILTERS,
   periodBackwards,
   queryOfFilters,
-  runsPerDay,
-  selectEntries,
   type AuditFilters,
+  type AuditQuery,
+  type RunsPerDay,
 } from './audit-filters.ts';
 import './audit.css';
 
@@ -54,8 +53,7 @@ const short = (v: string | null, n = 10): string => (v ? `${v.slice(0, n)}…` :
 
 /**
  * A column of the audit table. The table is drawn from these directly (no table library row
- * model): with 200,000 lines, building a row object per line on every filter cost more than the
- * filter itself; only the ~30 visible lines are ever rendered.
+ * model); only the ~30 visible lines are rendered, from the pages the service sent.
  */
 interface Column {
   readonly id: string;
@@ -63,6 +61,15 @@ interface Column {
   readonly cell: (e: AuditEntry) => ReactNode;
 }
 const ROW_HEIGHT = 44;
+/** Lines per request: a screen holds ~15, so one page covers the first screens of scrolling. */
+const PAGE = 200;
+const NO_CHART: RunsPerDay = { days: 1, bins: [], runs: 0, refusals: 0 };
+
+/** One page of the filtered audit, with the query it answers (to fetch the pages after it). */
+async function fetchPage(api: CustosApi, query: AuditQuery, page: number) {
+  const answer = await api.queryAudit({ ...query, offset: page * PAGE, limit: PAGE });
+  return { ...answer, query };
+}
 
 function Evidence({ e, onClose }: { e: AuditEntry; onClose: () => void }) {
   const rows: [string, string | number | null][] = [
@@ -169,22 +176,27 @@ function AnomalyList({ anomalies }: { anomalies: readonly AuditAnomaly[] }) {
 
 /**
  * Audit: every event on the steward's datasets (chain + key-release journal), newest first, in a
- * virtualized table (TanStack Virtual), with filters and a side panel of evidence.
+ * virtualized table (TanStack Virtual) whose lines the service sends a page at a time as the table
+ * scrolls; filters (in the URL) are applied by the service, with a side panel of evidence.
  */
 export function Audit({ status }: { status: AppStatus }) {
   const api = useApi();
+  const queries = useQueryClient();
   const connected = status.network.state === 'connected';
-  const audit = useQuery({
-    queryKey: ['audit'],
-    queryFn: () => api.getAudit({}),
-    enabled: connected,
-    // Coming back to the screen shows what was read (up to a minute old); Refresh reads again.
-    staleTime: 60_000,
-  });
   const [filters, setFilters] = useState<AuditFilters>(() => filtersFromQuery(location.search));
   const set = (change: Partial<AuditFilters>) => setFilters((f) => ({ ...f, ...change }));
-  const [selected, setSelected] = useState<string | null>(null);
-  const all = audit.data?.entries;
+  const [selected, setSelected] = useState<AuditEntry | null>(null);
+  const timeZone = useMemo(() => Intl.DateTimeFormat().resolvedOptions().timeZone, []);
+  const query = useMemo(() => auditQuery(filters, timeZone), [filters, timeZone]);
+  const head = useQuery({
+    queryKey: ['audit', query, 0],
+    queryFn: () => fetchPage(api, query, 0),
+    enabled: connected,
+    // Coming back to the screen shows what was read (up to a minute old); Refresh asks again.
+    staleTime: 60_000,
+    // While new filters are applied, the last answer stays on screen (marked busy).
+    placeholderData: keepPreviousData,
+  });
 
   // The filters live in the address (?view=audit&dataset=…): a filtered view can be reloaded or shared.
   useEffect(() => {
@@ -192,29 +204,12 @@ export function Audit({ status }: { status: AppStatus }) {
   }, [filters]);
   useEffect(() => () => history.replaceState(history.state, '', location.pathname), []);
 
-  // Computed once per timeline; a filter is then one pass over typed arrays.
-  const index = useMemo(() => indexAudit(all ?? []), [all]);
   const { kind, dataset, grantee, from, until, anomalies: anomaliesOnly } = filters;
   const backwards = periodBackwards(filters);
-  const chosenSet = useMemo(
-    () =>
-      backwards
-        ? new Int32Array(0)
-        : selectEntries(index, {
-            ...NO_FILTERS,
-            dataset,
-            grantee,
-            from,
-            until,
-            anomalies: anomaliesOnly,
-          }),
-    [index, dataset, grantee, from, until, anomaliesOnly, backwards],
-  );
-  const chart = useMemo(
-    () => runsPerDay(index, chosenSet, { ...NO_FILTERS, from, until }),
-    [index, chosenSet, from, until],
-  );
-  const shown = useMemo(() => byKind(index, chosenSet, kind), [index, chosenSet, kind]);
+  const view = head.data;
+  const total = backwards ? 0 : (view?.total ?? 0);
+  const chart = backwards ? NO_CHART : (view?.chart ?? NO_CHART);
+  const filtering = head.isPlaceholderData && head.isFetching;
   const filtered =
     kind !== '' || dataset !== '' || grantee !== '' || from !== '' || until !== '' || anomaliesOnly;
   const columns = useMemo<Column[]>(
@@ -226,7 +221,7 @@ export function Audit({ status }: { status: AppStatus }) {
           <button
             type="button"
             className="button-link row-open"
-            onClick={() => setSelected(e.id)}
+            onClick={() => setSelected(e)}
             title={e.time ? formatLocal(e.time) : undefined}
             data-testid="audit-open"
           >
@@ -245,12 +240,8 @@ export function Audit({ status }: { status: AppStatus }) {
         ),
       },
       { id: 'dataset', header: 'Dataset', cell: (e) => e.datasetName },
-      {
-        id: 'grantee',
-        header: 'Grantee',
-        // A closed run names only its run: its grantee is the one whose grant opened it.
-        cell: (e) => e.granteeName ?? (e.runId ? index.granteeOfRun.get(e.runId) : null) ?? '—',
-      },
+      // A closed run names only its run: the service gives it the grantee whose grant opened it.
+      { id: 'grantee', header: 'Grantee', cell: (e) => e.granteeName ?? '—' },
       { id: 'app', header: 'App', cell: (e) => e.appName ?? '—' },
       { id: 'tee', header: 'TEE', cell: (e) => <TeeBadge e={e} /> },
       {
@@ -260,19 +251,38 @@ export function Audit({ status }: { status: AppStatus }) {
       },
       { id: 'tx', header: 'Tx', cell: (e) => <span className="mono">{short(e.txHash)}</span> },
     ],
-    [index],
+    [],
   );
   const scroller = useRef<HTMLDivElement>(null);
   const virtualizer = useVirtualizer({
-    count: shown.length,
+    count: total,
     getScrollElement: () => scroller.current,
     estimateSize: () => ROW_HEIGHT,
     overscan: 10,
   });
-  const chosen = useMemo(
-    () => (selected === null ? null : (all?.find((e) => e.id === selected) ?? null)),
-    [all, selected],
-  );
+  // New filters show their first lines from the top.
+  useEffect(() => {
+    if (!head.isPlaceholderData) virtualizer.scrollToOffset(0);
+  }, [view?.query, head.isPlaceholderData, virtualizer]);
+
+  // The pages under the visible lines, past the first (which came with the counts and the chart).
+  const visible = virtualizer.getVirtualItems();
+  const wanted = [...new Set(visible.map((v) => Math.floor(v.index / PAGE)))].filter((p) => p > 0);
+  const pages = useQueries({
+    queries: wanted.map((p) => ({
+      queryKey: ['audit', view?.query, p],
+      queryFn: () => (view ? fetchPage(api, view.query, p) : Promise.reject(new Error('no query'))),
+      enabled: view !== undefined,
+      staleTime: 60_000,
+    })),
+  });
+  const entryAt = (i: number): AuditEntry | undefined => {
+    const p = Math.floor(i / PAGE);
+    const answer = p === 0 ? view : pages[wanted.indexOf(p)]?.data;
+    return answer?.entries[i - p * PAGE];
+  };
+  const pageError = pages.find((p) => p.error)?.error ?? null;
+  const loadingMore = pages.some((p) => p.isFetching);
 
   return (
     <section className="screen" aria-labelledby="screen-title" data-testid="audit">
@@ -284,8 +294,13 @@ export function Audit({ status }: { status: AppStatus }) {
       {!connected ? (
         <p className="muted">The network is not running: the audit is read from it.</p>
       ) : null}
-      <ErrorNote error={audit.error} title="The audit could not be read" />
-      {audit.data ? (
+      <ErrorNote error={head.error} title="The audit could not be read" />
+      {connected && !view && head.isFetching ? (
+        <p className="muted" role="status" data-testid="audit-loading">
+          Reading the audit from the network and the key-release journal…
+        </p>
+      ) : null}
+      {view ? (
         <>
           <div className="filters" role="group" aria-label="Filters">
             <label>
@@ -296,7 +311,7 @@ export function Audit({ status }: { status: AppStatus }) {
                 data-testid="filter-dataset"
               >
                 <option value="">All datasets</option>
-                {index.datasets.map((d) => (
+                {view.datasets.map((d) => (
                   <option key={d.id} value={d.id}>
                     {d.name}
                   </option>
@@ -311,7 +326,7 @@ export function Audit({ status }: { status: AppStatus }) {
                 data-testid="filter-grantee"
               >
                 <option value="">All grantees</option>
-                {index.grantees.map((g) => (
+                {view.grantees.map((g) => (
                   <option key={g} value={g}>
                     {g}
                   </option>
@@ -326,7 +341,7 @@ export function Audit({ status }: { status: AppStatus }) {
                 data-testid="filter-kind"
               >
                 <option value="">All events</option>
-                {index.kinds.map((k) => (
+                {view.kinds.map((k) => (
                   <option key={k} value={k}>
                     {kindText(k)}
                   </option>
@@ -360,7 +375,7 @@ export function Audit({ status }: { status: AppStatus }) {
                 onChange={(e) => set({ anomalies: e.target.checked })}
                 data-testid="filter-anomalies"
               />{' '}
-              Anomalies only ({audit.data.anomalies.length})
+              Anomalies only ({view.anomalies.length})
             </label>
             {filtered ? (
               <button
@@ -375,12 +390,15 @@ export function Audit({ status }: { status: AppStatus }) {
             <button
               type="button"
               className="button button-quiet"
-              onClick={() => void audit.refetch()}
+              onClick={() => void queries.invalidateQueries({ queryKey: ['audit'] })}
             >
               Refresh
             </button>
             <span className="muted" data-testid="audit-count" aria-live="polite">
-              {formatCount(shown.length)} of {formatCount(audit.data.entries.length)} events
+              {formatCount(total)} of {formatCount(view.all)} events
+            </span>
+            <span className="muted" role="status" data-testid="audit-busy">
+              {filtering ? 'Applying the filters…' : loadingMore ? 'Loading more events…' : ''}
             </span>
             {backwards ? (
               <p className="note note-error filters-note" role="alert" data-testid="period-error">
@@ -388,10 +406,11 @@ export function Audit({ status }: { status: AppStatus }) {
               </p>
             ) : null}
           </div>
-          {audit.data.entries.length > 0 ? (
+          <ErrorNote error={pageError} title="More events could not be read" />
+          {view.all > 0 ? (
             <RunsChart chart={chart} onPick={(from, until) => set({ from, until })} />
           ) : null}
-          {audit.data.entries.length === 0 ? (
+          {view.all === 0 ? (
             <p className="empty empty-inline" data-testid="audit-empty">
               Nothing yet. Publish a dataset and grant access: every grant, run and key release will
               appear here.
@@ -402,7 +421,8 @@ export function Audit({ status }: { status: AppStatus }) {
                 className="vtable"
                 role="table"
                 aria-label="Audit events"
-                aria-rowcount={shown.length + 1}
+                aria-rowcount={total + 1}
+                aria-busy={filtering || loadingMore}
                 data-testid="audit-table"
               >
                 <div role="rowgroup" className="vtable-head">
@@ -416,25 +436,40 @@ export function Audit({ status }: { status: AppStatus }) {
                 </div>
                 <div ref={scroller} className="vtable-body" role="rowgroup">
                   <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
-                    {virtualizer.getVirtualItems().map((v) => {
-                      const e = index.entries[shown[v.index] ?? -1];
-                      if (!e) return null;
+                    {visible.map((v) => {
+                      const e = entryAt(v.index);
+                      const place = {
+                        position: 'absolute',
+                        top: 0,
+                        left: 0,
+                        right: 0,
+                        height: ROW_HEIGHT,
+                        transform: `translateY(${v.start}px)`,
+                      } as const;
+                      if (!e)
+                        return (
+                          <div
+                            role="row"
+                            key={`loading-${v.index}`}
+                            aria-rowindex={v.index + 2}
+                            className="vtable-row vtable-row-loading"
+                            data-testid="audit-row-loading"
+                            style={place}
+                          >
+                            <div role="cell" className="vcell">
+                              Loading event {formatCount(v.index + 1)}…
+                            </div>
+                          </div>
+                        );
                       return (
                         <div
                           role="row"
                           key={e.id}
                           aria-rowindex={v.index + 2}
-                          className={`vtable-row${e.id === selected ? ' vtable-row-selected' : ''}`}
+                          className={`vtable-row${e.id === selected?.id ? ' vtable-row-selected' : ''}`}
                           data-testid="audit-row"
                           data-kind={e.kind}
-                          style={{
-                            position: 'absolute',
-                            top: 0,
-                            left: 0,
-                            right: 0,
-                            height: ROW_HEIGHT,
-                            transform: `translateY(${v.start}px)`,
-                          }}
+                          style={place}
                         >
                           {columns.map((c) => (
                             <div role="cell" key={c.id} className={`vcell vcell-${c.id}`}>
@@ -447,12 +482,10 @@ export function Audit({ status }: { status: AppStatus }) {
                   </div>
                 </div>
               </div>
-              {chosen ? <Evidence e={chosen} onClose={() => setSelected(null)} /> : null}
+              {selected ? <Evidence e={selected} onClose={() => setSelected(null)} /> : null}
             </div>
           )}
-          {audit.data.anomalies.length > 0 ? (
-            <AnomalyList anomalies={audit.data.anomalies} />
-          ) : null}
+          {view.anomalies.length > 0 ? <AnomalyList anomalies={view.anomalies} /> : null}
         </>
       ) : null}
     </section>
