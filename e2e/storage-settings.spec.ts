@@ -3,12 +3,17 @@
  * Pinning Service API server in front of it): field errors beside the field, a kubo node and a
  * pinning service (token field) added, a backend removed after a confirmation; the next publish
  * copies the dataset to the kubo node (kubo's `pin ls`), and an unreachable backend is shown as
- * such and makes publish refuse with nothing registered.
+ * such and makes publish refuse with nothing registered. Then a real two-peer IPFS Cluster (each
+ * peer in front of its own kubo, started once for its tests): added from Settings with its copies
+ * and REST API password, healthy with 2 peers; a publish pins on both peers' kubos, and a cluster
+ * asked for 3 copies makes publish refuse with nothing registered.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
+import { CID } from 'multiformats/cid';
 import { KuboRpcBackend } from '../app/ipfs/index.ts';
+import { CLUSTER_VERSION, ClusterPeer } from '../app/ipfs/cluster-process.ts';
 import { KuboDaemon } from '../app/ipfs/kubo-process.ts';
 import { startPinningServer, type PinningServer } from '../app/ipfs/pinning-service-server.ts';
 import { autoApprove, networkConnected, vaultWithDataset } from './devnet-helpers.ts';
@@ -192,4 +197,144 @@ test('the next publish copies to the kubo node; an unreachable backend makes it 
   } finally {
     approve();
   }
+});
+
+test.describe('an IPFS Cluster of two peers', () => {
+  const auth = { user: 'custos', password: 'cluster-rest-password-83d1' };
+  let kubos: KuboDaemon[] = [];
+  let peers: ClusterPeer[] = [];
+  /** The peer whose REST API asks for a password, and the open one. */
+  const guarded = (): ClusterPeer => peers[0] as ClusterPeer;
+  const open = (): ClusterPeer => peers[1] as ClusterPeer;
+
+  test.beforeAll(async () => {
+    test.setTimeout(120_000);
+    kubos = await Promise.all([KuboDaemon.start(), KuboDaemon.start()]);
+    const secret = ClusterPeer.secret();
+    const first = await ClusterPeer.start(kubos[0] as KuboDaemon, { secret, basicAuth: auth });
+    peers = [first];
+    peers.push(
+      await ClusterPeer.start(kubos[1] as KuboDaemon, { secret, bootstrap: first.address }),
+    );
+    await Promise.all(peers.map((p) => p.waitForPeers(2)));
+  });
+  test.afterAll(async () => {
+    for (const p of peers.reverse()) await p.stop();
+    await Promise.all(kubos.map((k) => k.stop()));
+  });
+
+  test('added from Settings with its copies and password: healthy with 2 peers; 3 copies on 2 peers refuses a publish', async ({
+    page,
+    custos,
+  }) => {
+    test.setTimeout(120_000);
+    const id = await vaultWithDataset(custos);
+    await openSettings(page, custos.host.url);
+    const form = page.getByTestId('backend-add-form');
+    await form.getByTestId('backend-kind-cluster').check();
+    const min = form.getByTestId('backend-min');
+    const max = form.getByTestId('backend-max');
+    await expect(min).toHaveValue('2');
+    await expect(max).toHaveValue('3');
+    await expect(form.getByTestId('backend-password')).toHaveAttribute('type', 'password');
+    await form.getByTestId('backend-name').fill('Hospital network cluster');
+    await form.getByTestId('backend-url').fill(guarded().apiUrl);
+
+    // Field errors beside their field: no copies, fewer at most than at least, a user alone.
+    const refused = async (field: string, text: string): Promise<void> => {
+      await form.getByTestId('backend-add').click();
+      await expect(form.getByTestId(`backend-${field}-error`)).toContainText(text);
+      await expect(form.getByTestId(`backend-${field}`)).toHaveAttribute('aria-invalid', 'true');
+    };
+    await min.fill('0');
+    await refused('min', 'Keep at least 1 copy.');
+    await min.fill('3');
+    await max.fill('2');
+    await refused('max', 'cannot be fewer than the least (3)');
+    await expect(form.getByTestId('backend-min-error')).toHaveCount(0);
+    await expect(form.getByTestId('backend-max')).toHaveAccessibleDescription(
+      /fewer than the least/,
+    );
+    await min.fill('2');
+    await max.fill('3');
+    await form.getByTestId('backend-user').fill(auth.user);
+    await refused('password', 'Enter the password of this user.');
+    expect(await seriousViolations(page)).toEqual([]);
+    await form.scrollIntoViewIfNeeded();
+    await shot(page, '64-settings-cluster-field-error');
+
+    await form.getByTestId('backend-password').fill(auth.password);
+    await form.getByTestId('backend-add').click();
+    await expect(form.getByTestId('backend-added')).toBeVisible();
+    await expect(form.getByTestId('backend-password')).toHaveValue('');
+    const backends = page.getByTestId('storage-backend');
+    const network = backends.filter({ hasText: 'Hospital network cluster' });
+    // The password was opened (sealed with the vault key here) and accepted by the REST API.
+    await expect(network).toHaveAttribute('data-health', 'ok');
+    await expect(network).toContainText(`IPFS Cluster ${CLUSTER_VERSION}`);
+    await expect(network).toContainText('2 peers');
+    await expect(network.getByTestId('backend-copies')).toHaveText('Keeps 2–3 copies');
+
+    // The open peer, asked for 3 copies: reachable, but it says a publish will refuse.
+    await form.getByTestId('backend-name').fill('Three copies');
+    await form.getByTestId('backend-url').fill(open().apiUrl);
+    await min.fill('3');
+    await max.fill('3');
+    await form.getByTestId('backend-add').click();
+    const three = backends.filter({ hasText: 'Three copies' });
+    await expect(three).toHaveAttribute('data-health', 'ok');
+    await expect(three).toContainText('fewer peers than the 3 copies asked for');
+    await expect(three.getByTestId('backend-copies')).toHaveText('Keeps 3 copies');
+    const file = await readFile(join(custos.dir, 'vault', 'storage.json'), 'utf8');
+    expect(file).not.toContain(auth.password);
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.getByTestId('settings-storage').scrollIntoViewIfNeeded();
+    await shot(page, '65-settings-cluster-backends');
+
+    const h = custos.service.handlers;
+    await networkConnected(custos);
+    const approve = autoApprove(custos);
+    try {
+      const refusal = await h.publishDataset({ id }).then(
+        () => null,
+        (e: unknown) => e as { tag?: string; message?: string },
+      );
+      expect(refusal?.tag).toBe('StorageUnavailable');
+      expect(refusal?.message).toMatch(/Three copies \(.*not enough peers/);
+      expect(refusal?.message).not.toContain('Hospital network cluster');
+      expect(refusal?.message).toContain('nothing was registered');
+      const after = await h.getDataset({ id });
+      expect(after.chain.registered).toBe(false);
+      expect(after.storage.ipfsCid).toBeNull();
+    } finally {
+      approve();
+    }
+  });
+
+  test('the next publish is pinned by both cluster peers’ kubos, then registered', async ({
+    custos,
+  }) => {
+    test.setTimeout(120_000);
+    const id = await vaultWithDataset(custos);
+    await networkConnected(custos);
+    const h = custos.service.handlers;
+    await h.addStorageBackend({
+      kind: 'ipfs-cluster',
+      name: 'Hospital network cluster',
+      apiUrl: guarded().apiUrl,
+      replicationMin: 2,
+      replicationMax: 3,
+      ...auth,
+    });
+    const approve = autoApprove(custos);
+    try {
+      const published = await h.publishDataset({ id });
+      expect(published.chain.registered).toBe(true);
+      const cid = CID.parse(published.storage.ipfsCid ?? '');
+      for (const kubo of kubos)
+        expect(await new KuboRpcBackend({ apiUrl: kubo.apiUrl }).isPinned(cid)).toBe(true);
+    } finally {
+      approve();
+    }
+  });
 });

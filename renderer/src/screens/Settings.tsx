@@ -54,7 +54,12 @@ const KIND: Record<SettingsView['storage']['backends'][number]['kind'], string> 
   embedded: 'Embedded Helia node',
   kubo: 'kubo node (RPC)',
   'pinning-service': 'Pinning service',
+  'ipfs-cluster': 'IPFS Cluster',
 };
+
+/** "Keeps 2 copies", "Keeps 2–3 copies": the cluster's replication in the steward's words. */
+const copiesInWords = ({ min, max }: { min: number; max: number }): string =>
+  `Keeps ${min === max ? min : `${min}–${max}`} ${max === 1 ? 'copy' : 'copies'}`;
 
 function Restart() {
   return (
@@ -131,7 +136,7 @@ function Network({ s, onRestart }: { s: SettingsView; onRestart: () => void }) {
 }
 
 type Backend = SettingsView['storage']['backends'][number];
-type BackendField = 'kind' | 'name' | 'url' | 'token';
+type BackendField = 'kind' | 'name' | 'url' | 'token' | 'min' | 'max' | 'user' | 'password';
 
 /** The service names the refused field (`details.field`); the form shows the sentence beside it. */
 const FORM_FIELD: Record<string, BackendField> = {
@@ -140,7 +145,14 @@ const FORM_FIELD: Record<string, BackendField> = {
   apiUrl: 'url',
   endpoint: 'url',
   token: 'token',
+  replicationMin: 'min',
+  replicationMax: 'max',
+  user: 'user',
+  password: 'password',
 };
+
+/** What a new cluster keeps unless the steward says otherwise: two sites, a third if there is one. */
+const DEFAULT_COPIES = { min: '2', max: '3' };
 
 function fieldProblem(error: unknown): { field: BackendField; problem: string } | null {
   if (!(error instanceof ApiCallError) || error.tag !== 'UsageError') return null;
@@ -178,8 +190,12 @@ function ConfirmRemove({
     >
       <p>
         New datasets will no longer be copied to {b.name}
-        {b.kind === 'pinning-service' ? ', and its access token is deleted' : ''}. What it already
-        holds stays there: Custos does not delete it.
+        {b.kind === 'pinning-service'
+          ? ', and its access token is deleted'
+          : b.kind === 'ipfs-cluster'
+            ? ', and its password (if it has one) is deleted'
+            : ''}
+        . What it already holds stays there: Custos does not delete it.
       </p>
       <button
         type="button"
@@ -209,6 +225,11 @@ const KIND_CHOICES = [
     'backend-kind-pinning',
     'A pinning service — an IPFS Pinning Service API, with the access token it gave you',
   ],
+  [
+    'ipfs-cluster',
+    'backend-kind-cluster',
+    'An IPFS Cluster — your hospital network’s cluster, reached by its REST API, keeping as many copies as you choose',
+  ],
 ] as const;
 
 function AddBackend({
@@ -220,23 +241,46 @@ function AddBackend({
 }) {
   const api = useApi();
   const id = useId();
-  const [kind, setKind] = useState<'kubo' | 'pinning-service'>('kubo');
+  const [kind, setKind] = useState<(typeof KIND_CHOICES)[number][0]>('kubo');
   const [name, setName] = useState('');
   const [url, setUrl] = useState('');
   const [token, setToken] = useState('');
+  const [copies, setCopies] = useState(DEFAULT_COPIES);
+  const [user, setUser] = useState('');
+  const [password, setPassword] = useState('');
   const add = useMutation({
     mutationFn: () =>
       api.addStorageBackend(
-        kind === 'kubo' ? { kind, name, apiUrl: url } : { kind, name, endpoint: url, token },
+        kind === 'kubo'
+          ? { kind, name, apiUrl: url }
+          : kind === 'pinning-service'
+            ? { kind, name, endpoint: url, token }
+            : {
+                kind,
+                name,
+                apiUrl: url,
+                // An emptied number field reads as 0, which the service refuses beside the field.
+                replicationMin: Number(copies.min),
+                replicationMax: Number(copies.max),
+                user,
+                password,
+              },
       ),
     onSuccess: () => {
       setName('');
       setUrl('');
       setToken('');
+      setCopies(DEFAULT_COPIES);
+      setUser('');
+      setPassword('');
       onDone();
     },
   });
   const refused = fieldProblem(add.error);
+  const secretKept = (what: 'token' | 'password') =>
+    tokensKeptIn === 'keychain'
+      ? 'Kept in this computer’s keychain, never in the settings file.'
+      : `This window has no system keychain: the ${what} is kept encrypted with your vault key in the vault folder, never in clear.`;
   const problem = (field: BackendField) => (refused?.field === field ? refused.problem : null);
   /** Props that tie a control to its error (or its hint) for assistive technology. */
   const described = (field: BackendField, hint?: string) => ({
@@ -252,7 +296,7 @@ function AddBackend({
       </p>
     ) : null;
   const field = (
-    f: 'name' | 'url' | 'token',
+    f: Exclude<BackendField, 'kind'>,
     label: string,
     help: string,
     input: InputHTMLAttributes<HTMLInputElement>,
@@ -310,10 +354,18 @@ function AddBackend({
       })}
       {field(
         'url',
-        kind === 'kubo' ? 'RPC API address' : 'API endpoint',
-        kind === 'kubo'
-          ? 'The node’s RPC API (usually port 5001), e.g. http://ipfs.hospital.example:5001 — not its gateway.'
-          : 'The service’s Pinning Service API address, as its documentation gives it, e.g. https://api.pinning.example/psa.',
+        {
+          kubo: 'RPC API address',
+          'pinning-service': 'API endpoint',
+          'ipfs-cluster': 'REST API address',
+        }[kind],
+        {
+          kubo: 'The node’s RPC API (usually port 5001), e.g. http://ipfs.hospital.example:5001 — not its gateway.',
+          'pinning-service':
+            'The service’s Pinning Service API address, as its documentation gives it, e.g. https://api.pinning.example/psa.',
+          'ipfs-cluster':
+            'A cluster peer’s REST API (usually port 9094), e.g. http://cluster.hospital.example:9094 — not its IPFS proxy.',
+        }[kind],
         {
           type: 'url',
           maxLength: 2000,
@@ -323,20 +375,66 @@ function AddBackend({
         },
       )}
       {kind === 'pinning-service'
-        ? field(
-            'token',
-            'Access token',
-            tokensKeptIn === 'keychain'
-              ? 'Kept in this computer’s keychain, never in the settings file.'
-              : 'This window has no system keychain: the token is kept encrypted with your vault key in the vault folder, never in clear.',
-            {
+        ? field('token', 'Access token', secretKept('token'), {
+            type: 'password',
+            maxLength: 4096,
+            value: token,
+            onChange: (e) => setToken(e.target.value),
+          })
+        : null}
+      {kind === 'ipfs-cluster' ? (
+        <>
+          <fieldset className="settings-copies">
+            <legend>Copies of each dataset</legend>
+            {field(
+              'min',
+              'At least',
+              'Custos registers a dataset only once this many cluster peers have pinned it.',
+              {
+                type: 'number',
+                min: 1,
+                max: 50,
+                step: 1,
+                value: copies.min,
+                onChange: (e) => setCopies({ ...copies, min: e.target.value }),
+              },
+            )}
+            {field(
+              'max',
+              'At most',
+              'The cluster may place it on up to this many peers (50 at most).',
+              {
+                type: 'number',
+                min: 1,
+                max: 50,
+                step: 1,
+                value: copies.max,
+                onChange: (e) => setCopies({ ...copies, max: e.target.value }),
+              },
+            )}
+          </fieldset>
+          <fieldset className="settings-copies">
+            <legend>Sign-in (optional)</legend>
+            {field(
+              'user',
+              'User name',
+              'Only if the cluster’s REST API asks for a user name and password; leave both empty otherwise.',
+              {
+                maxLength: 100,
+                spellCheck: false,
+                value: user,
+                onChange: (e) => setUser(e.target.value),
+              },
+            )}
+            {field('password', 'Password', secretKept('password'), {
               type: 'password',
               maxLength: 4096,
-              value: token,
-              onChange: (e) => setToken(e.target.value),
-            },
-          )
-        : null}
+              value: password,
+              onChange: (e) => setPassword(e.target.value),
+            })}
+          </fieldset>
+        </>
+      ) : null}
       <div className="actions">
         <button type="submit" className="button" data-testid="backend-add" disabled={add.isPending}>
           {add.isPending ? 'Adding…' : 'Add backend'}
@@ -398,7 +496,14 @@ function Storage({
             <Fragment key={b.name}>
               <tr data-testid="storage-backend" data-health={b.health}>
                 <td>{b.name}</td>
-                <td>{KIND[b.kind]}</td>
+                <td>
+                  {KIND[b.kind]}
+                  {b.copies ? (
+                    <span className="settings-detail" data-testid="backend-copies">
+                      {copiesInWords(b.copies)}
+                    </span>
+                  ) : null}
+                </td>
                 <td>
                   {HEALTH[b.health]}
                   {b.detail ? <span className="settings-detail muted">{b.detail}</span> : null}
@@ -447,8 +552,8 @@ function Storage({
       </p>
       {s.storage.backends.length === 1 ? (
         <p data-testid="storage-empty">
-          Only this app holds your datasets now. Add your hospital’s IPFS node or a pinning service
-          so that a copy survives this computer.
+          Only this app holds your datasets now. Add your hospital’s IPFS node, an IPFS Cluster or a
+          pinning service so that a copy survives this computer.
         </p>
       ) : null}
       <AddBackend tokensKeptIn={s.storage.tokensKeptIn} onDone={onChange} />
