@@ -17,7 +17,7 @@ import { CLUSTER_VERSION, ClusterPeer } from '../app/ipfs/cluster-process.ts';
 import { KuboDaemon } from '../app/ipfs/kubo-process.ts';
 import { startPinningServer, type PinningServer } from '../app/ipfs/pinning-service-server.ts';
 import { autoApprove, networkConnected, vaultWithDataset } from './devnet-helpers.ts';
-import { expect, seriousViolations, shot, test } from './fixtures.ts';
+import { expect, seriousViolations, shot, test, type Custos } from './fixtures.ts';
 
 const TOKEN = 'psa-token-4f1c9b2e7d';
 let kubo: KuboDaemon;
@@ -41,6 +41,26 @@ async function openSettings(page: Page, url: string): Promise<void> {
   await page.goto(url);
   await expect(page.getByTestId('network-status')).toContainText('connected', { timeout: 30_000 });
   await page.getByRole('button', { name: 'Settings', exact: true }).click();
+}
+
+/** Publishes `id`, which must be refused with nothing registered; the refusal's message. */
+async function refusedPublish(custos: Custos, id: string): Promise<string> {
+  const h = custos.service.handlers;
+  const approve = autoApprove(custos);
+  try {
+    const refused = await h.publishDataset({ id }).then(
+      () => null,
+      (e: unknown) => e as { tag?: string; message?: string },
+    );
+    expect(refused?.tag).toBe('StorageUnavailable');
+    expect(refused?.message).toContain('nothing was registered');
+    const after = await h.getDataset({ id });
+    expect(after.chain.registered).toBe(false);
+    expect(after.storage.ipfsCid).toBeNull();
+    return refused?.message ?? '';
+  } finally {
+    approve();
+  }
 }
 
 test('add a kubo node and a pinning service from Settings, with field errors; remove one', async ({
@@ -174,19 +194,9 @@ test('the next publish copies to the kubo node; an unreachable backend makes it 
   await expect(off).toHaveAttribute('data-health', 'unreachable');
   await expect(off).toContainText('✕ Unreachable');
 
+  expect(await refusedPublish(custos, id)).toContain('Switched-off node');
   const approve = autoApprove(custos);
   try {
-    const refused = await h.publishDataset({ id }).then(
-      () => null,
-      (e: unknown) => e as { tag?: string; message?: string },
-    );
-    expect(refused?.tag).toBe('StorageUnavailable');
-    expect(refused?.message).toContain('Switched-off node');
-    expect(refused?.message).toContain('nothing was registered');
-    const after = await h.getDataset({ id });
-    expect(after.chain.registered).toBe(false);
-    expect(after.storage.ipfsCid).toBeNull();
-
     // Removed (no restart): the next publish copies to the hospital's node and registers.
     await h.removeStorageBackend({ name: 'Switched-off node' });
     const published = await h.publishDataset({ id });
@@ -291,24 +301,10 @@ test.describe('an IPFS Cluster of two peers', () => {
     await page.getByTestId('settings-storage').scrollIntoViewIfNeeded();
     await shot(page, '65-settings-cluster-backends');
 
-    const h = custos.service.handlers;
     await networkConnected(custos);
-    const approve = autoApprove(custos);
-    try {
-      const refusal = await h.publishDataset({ id }).then(
-        () => null,
-        (e: unknown) => e as { tag?: string; message?: string },
-      );
-      expect(refusal?.tag).toBe('StorageUnavailable');
-      expect(refusal?.message).toMatch(/Three copies \(.*not enough peers/);
-      expect(refusal?.message).not.toContain('Hospital network cluster');
-      expect(refusal?.message).toContain('nothing was registered');
-      const after = await h.getDataset({ id });
-      expect(after.chain.registered).toBe(false);
-      expect(after.storage.ipfsCid).toBeNull();
-    } finally {
-      approve();
-    }
+    const refusal = await refusedPublish(custos, id);
+    expect(refusal).toMatch(/Three copies \(.*not enough peers/);
+    expect(refusal).not.toContain('Hospital network cluster');
   });
 
   test('the next publish is pinned by both cluster peers’ kubos, then registered', async ({
