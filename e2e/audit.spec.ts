@@ -235,7 +235,7 @@ test('a long audit comes a page at a time: scrolling down fetches the lines unde
   // 2,000 synthetic runs (≈4,000 lines, app/audit timelines of synthetic registry events) answered
   // by the service's own query code; what the page asked for is kept.
   const audit = syntheticAudit(2000, 30);
-  const index = indexTimeline({ ...audit, journalRead: false });
+  const index = indexTimeline({ ...audit, journalRead: false }, 'synthetic');
   const asked: AuditQuery[] = [];
   const host = await startWebHost({
     handlers: {
@@ -277,6 +277,9 @@ test('a long audit comes a page at a time: scrolling down fetches the lines unde
     const lastPage = Math.floor((lines - 1) / 200) * 200;
     expect(asked.map((q) => q.offset)).toContain(lastPage);
     expect(asked.every((q) => q.limit === 200)).toBe(true);
+    // Later pages name the timeline of the first answer (the service keeps it while they come).
+    expect(asked[0]?.version).toBeUndefined();
+    expect(asked.slice(1).every((q) => q.version === 'synthetic')).toBe(true);
 
     // Halfway up: that page is asked for, and the rows drawn are its lines.
     const middle = Math.floor(lines / 2);

@@ -293,6 +293,11 @@ export const AuditQuery = z
     timeZone: text(64).default('UTC'),
     offset: z.number().int().min(0).max(100_000_000).default(0),
     limit: z.number().int().min(1).max(500).default(100),
+    /** The timeline a first page came from: later pages come from it while the service has it. */
+    version: z
+      .string()
+      .regex(/^[0-9a-z-]{1,64}$/)
+      .optional(),
   })
   .strict();
 
@@ -326,6 +331,8 @@ export const AuditPage = z.object({
   /** Whether the key-release journal was read (else journal checks were not made). */
   journalRead: z.boolean(),
   checkedAt: isoTime,
+  /** Which timeline answered (it changes with the chain head, the journal and the names). */
+  version: text(64),
 });
 
 /** Compliance: a usage-proof export, as the compliance officer sees it (app/proofs, docs/ui.md). */

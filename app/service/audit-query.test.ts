@@ -72,18 +72,21 @@ function timeline(): AuditIndex {
       grantId: hash(1),
     }),
   ];
-  return indexTimeline({
-    entries,
-    anomalies: [
-      {
-        kind: 'run-not-closed',
-        message: 'run never closed',
-        datasetName: 'Cardiology cohort 2024',
-        entryIds: [`${CARDIO}:3`],
-      },
-    ],
-    journalRead: true,
-  });
+  return indexTimeline(
+    {
+      entries,
+      anomalies: [
+        {
+          kind: 'run-not-closed',
+          message: 'run never closed',
+          datasetName: 'Cardiology cohort 2024',
+          entryIds: [`${CARDIO}:3`],
+        },
+      ],
+      journalRead: true,
+    },
+    'test-1',
+  );
 }
 
 /** A query as the contract parses it (its defaults filled in). */
@@ -95,7 +98,13 @@ describe('queryAudit', () => {
   it('answers the first page newest first, the counts, the menus and the anomalies', () => {
     const page = queryAudit(timeline(), q({ limit: 3 }), new Date('2026-12-05T00:00:00Z'));
     expect(ids(page)).toEqual(['9', '8', '7']);
-    expect(page).toMatchObject({ offset: 0, total: 9, all: 9, journalRead: true });
+    expect(page).toMatchObject({
+      offset: 0,
+      total: 9,
+      all: 9,
+      journalRead: true,
+      version: 'test-1',
+    });
     expect(page.checkedAt).toBe('2026-12-05T00:00:00.000Z');
     expect(page.datasets).toEqual([
       { id: CARDIO, name: 'Cardiology cohort 2024' },
@@ -237,6 +246,7 @@ describe('the queryAudit contract', () => {
     [{ kind: 'RunOpened' }, 'kind'],
     [{ anomaliesOnly: 'yes' }, 'anomaliesOnly'],
     [{ datasetId: CARDIO }, 'datasetId'],
+    [{ version: 'Not A Version!' }, 'version'],
   ])('refuses %j with a UsageError naming %s', async (input, field) => {
     const result = await handle(handlers, 'queryAudit', input);
     expect(result.ok).toBe(false);
@@ -256,6 +266,7 @@ describe('AuditTimelineCache', () => {
 
   it('builds once per key, also for queries that arrive during the build', async () => {
     const cache = new AuditTimelineCache();
+    expect(cache.pinned('0123456789abcdef')).toBeUndefined();
     let builds = 0;
     const build = () => {
       builds += 1;
@@ -267,15 +278,28 @@ describe('AuditTimelineCache', () => {
     const c = await cache.get('block 2', build);
     expect(builds).toBe(2);
     expect(c).not.toBe(a);
+    expect(c.version).toMatch(/^[0-9a-f]{16}$/);
+    expect(c.version).not.toBe(a.version);
     cache.clear();
     await cache.get('block 2', build);
     expect(builds).toBe(3);
+  });
+
+  it('gives the kept timeline to a later page that names its version, none other', async () => {
+    const cache = new AuditTimelineCache();
+    const first = await cache.get('block 1', () => Promise.resolve(lines));
+    expect(await cache.pinned(first.version)).toBe(first);
+    // A new block: the next first page rebuilds; a page of the old answer no longer finds it.
+    const second = await cache.get('block 2', () => Promise.resolve(lines));
+    expect(cache.pinned(first.version)).toBeUndefined();
+    expect(await cache.pinned(second.version)).toBe(second);
   });
 
   it('does not keep a failed build', async () => {
     const cache = new AuditTimelineCache();
     const failed = cache.get('block 1', () => Promise.reject(new Error('RPC down')));
     await expect(failed).rejects.toThrow('RPC down');
+    expect(cache.pinned('anything')).toBeUndefined();
     const index = await cache.get('block 1', () => Promise.resolve(lines));
     expect(index.entries).toEqual([]);
   });

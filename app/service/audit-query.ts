@@ -5,6 +5,7 @@
  * pass over the arrays that returns a page, the count, the runs-per-day chart and the menus. The
  * whole timeline never crosses the process boundary (100,000 runs: 189 MB as JSON).
  */
+import { createHash } from 'node:crypto';
 import type { AuditAnomaly, AuditEntry, AuditPage, AuditQuery } from '../api/contract.ts';
 import { CustosError } from '../errors/index.ts';
 
@@ -17,6 +18,8 @@ export interface AuditTimelineLines {
 
 /** A timeline with what filtering needs computed once. */
 export interface AuditIndex extends AuditTimelineLines {
+  /** Which timeline this is (`queryAudit` answers it; later pages ask for it). */
+  readonly version: string;
   /** The grantee's local name; a closed run gets its grant's through the run it closes. */
   readonly grantee: readonly (string | null)[];
   /** Milliseconds since 1970 of each line (NaN without a time). */
@@ -33,8 +36,8 @@ export interface AuditIndex extends AuditTimelineLines {
   lastSelection: { readonly key: string; readonly positions: Int32Array } | null;
 }
 
-/** Indexes a timeline (newest first) for `queryAudit`. */
-export function indexTimeline(lines: AuditTimelineLines): AuditIndex {
+/** Indexes a timeline (newest first) for `queryAudit`; `version` names it. */
+export function indexTimeline(lines: AuditTimelineLines, version: string): AuditIndex {
   const { entries } = lines;
   const n = entries.length;
   const ms = new Float64Array(n);
@@ -63,6 +66,7 @@ export function indexTimeline(lines: AuditTimelineLines): AuditIndex {
   }
   return {
     ...lines,
+    version,
     grantee,
     ms,
     isRun,
@@ -258,17 +262,26 @@ export function queryAudit(index: AuditIndex, q: AuditQuery, now = new Date()): 
     anomalies: [...index.anomalies],
     journalRead: index.journalRead,
     checkedAt: now.toISOString(),
+    version: index.version,
   };
 }
 
 /**
  * The indexed timeline, kept while its key holds (the service's key: the chain head, the journal's
  * size and time, the names shown): a new block or journal entry gives a new key and the next
- * query rebuilds. Queries that arrive while it builds wait for the same build.
+ * query rebuilds. Queries that arrive while it builds wait for the same build. Later pages of an
+ * answer ask for its version (`pinned`), so scrolling neither waits for a rebuild nor mixes lines
+ * of two timelines.
  */
 export class AuditTimelineCache {
   #key: string | null = null;
+  #version: string | null = null;
   #index: Promise<AuditIndex> | null = null;
+
+  /** The timeline of that version, if it is the one kept. */
+  pinned(version: string): Promise<AuditIndex> | undefined {
+    return this.#index !== null && this.#version === version ? this.#index : undefined;
+  }
 
   /**
    * The index for `key`, built with `build` unless the last one had the same key.
@@ -276,14 +289,13 @@ export class AuditTimelineCache {
    */
   get(key: string, build: () => Promise<AuditTimelineLines>): Promise<AuditIndex> {
     if (this.#index && this.#key === key) return this.#index;
-    const index = build().then(indexTimeline);
+    const version = createHash('sha256').update(key).digest('hex').slice(0, 16);
+    const index = build().then((lines) => indexTimeline(lines, version));
     this.#key = key;
+    this.#version = version;
     this.#index = index;
     index.catch(() => {
-      if (this.#index === index) {
-        this.#key = null;
-        this.#index = null;
-      }
+      if (this.#index === index) this.clear();
     });
     return index;
   }
@@ -291,6 +303,7 @@ export class AuditTimelineCache {
   /** Forgets the timeline (the vault locked, the network changed). */
   clear(): void {
     this.#key = null;
+    this.#version = null;
     this.#index = null;
   }
 }

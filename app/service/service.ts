@@ -226,7 +226,7 @@ export class CustosService {
       createGrant: (input) => this.#createGrant(input),
       revokeGrant: ({ grantId }) => this.#revokeGrant(grantId),
       revokeAllGrants: ({ datasetId, confirmName }) => this.#revokeAll(datasetId, confirmName),
-      queryAudit: async (q) => queryAudit(await this.#audit(), q),
+      queryAudit: async (q) => queryAudit(await this.#audit(q.version), q),
       ...complianceHandlers({
         vaultDir: options.vaultDir,
         devnet: options.network?.simulated ?? false,
@@ -722,10 +722,12 @@ export class CustosService {
 
   /**
    * The audit timeline of every registered dataset, indexed; rebuilt when the chain head, the
-   * journal or a name it shows changed since the last one.
+   * journal or a name it shows changed since the last one; `version` asks for the one kept.
    */
-  async #audit() {
+  async #audit(version: string | undefined) {
     this.#unlocked();
+    const pinned = version === undefined ? undefined : this.#auditCache.pinned(version);
+    if (pinned) return pinned;
     const session = await this.#connected();
     const all = (await readDatasetsIndex(this.#dir)).map((d) => this.#view(d));
     const datasets = all.filter((d) => d.chain.registered);

@@ -65,9 +65,17 @@ const ROW_HEIGHT = 44;
 const PAGE = 200;
 const NO_CHART: RunsPerDay = { days: 1, bins: [], runs: 0, refusals: 0 };
 
-/** One page of the filtered audit, with the query it answers (to fetch the pages after it). */
-async function fetchPage(api: CustosApi, query: AuditQuery, page: number) {
-  const answer = await api.queryAudit({ ...query, offset: page * PAGE, limit: PAGE });
+/**
+ * One page of the filtered audit, with the query it answers (to fetch the pages after it). Pages
+ * after the first name the first's timeline `version`, so they come from the same timeline.
+ */
+async function fetchPage(api: CustosApi, query: AuditQuery, page: number, version?: string) {
+  const answer = await api.queryAudit({
+    ...query,
+    offset: page * PAGE,
+    limit: PAGE,
+    ...(version === undefined ? {} : { version }),
+  });
   return { ...answer, query };
 }
 
@@ -270,8 +278,15 @@ export function Audit({ status }: { status: AppStatus }) {
   const wanted = [...new Set(visible.map((v) => Math.floor(v.index / PAGE)))].filter((p) => p > 0);
   const pages = useQueries({
     queries: wanted.map((p) => ({
-      queryKey: ['audit', view?.query, p],
-      queryFn: () => (view ? fetchPage(api, view.query, p) : Promise.reject(new Error('no query'))),
+      queryKey: ['audit', view?.query, view?.version, p],
+      queryFn: async () => {
+        if (!view) throw new Error('no first page');
+        const answer = await fetchPage(api, view.query, p, view.version);
+        // The service no longer has that timeline (new events): counts and chart are read again.
+        if (answer.version !== view.version)
+          void queries.invalidateQueries({ queryKey: ['audit', view.query, 0] });
+        return answer;
+      },
       enabled: view !== undefined,
       staleTime: 60_000,
     })),
