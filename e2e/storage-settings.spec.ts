@@ -233,12 +233,21 @@ test.describe('an IPFS Cluster of two peers', () => {
     await Promise.all(kubos.map((k) => k.stop()));
   });
 
-  test('added from Settings with its copies and password: healthy with 2 peers; 3 copies on 2 peers refuses a publish', async ({
+  test('added from Settings with its copies and password: healthy with 2 peers; 3 copies on 2 peers or a wrong password refuses a publish', async ({
     page,
     custos,
   }) => {
     test.setTimeout(120_000);
     const id = await vaultWithDataset(custos);
+    await custos.service.handlers.addStorageBackend({
+      kind: 'ipfs-cluster',
+      name: 'Cluster, old password',
+      apiUrl: guarded().apiUrl,
+      replicationMin: 1,
+      replicationMax: 1,
+      user: auth.user,
+      password: 'an-old-password',
+    });
     await openSettings(page, custos.host.url);
     const form = page.getByTestId('backend-add-form');
     await form.getByTestId('backend-kind-cluster').check();
@@ -295,6 +304,10 @@ test.describe('an IPFS Cluster of two peers', () => {
     await expect(three).toHaveAttribute('data-health', 'ok');
     await expect(three).toContainText('fewer peers than the 3 copies asked for');
     await expect(three.getByTestId('backend-copies')).toHaveText('Keeps 3 copies');
+    const old = backends.filter({ hasText: 'Cluster, old password' });
+    await expect(old).toHaveAttribute('data-health', 'unreachable');
+    await expect(old).toContainText('refused the credentials');
+    await expect(old.getByTestId('backend-copies')).toHaveText('Keeps 1 copy');
     const file = await readFile(join(custos.dir, 'vault', 'storage.json'), 'utf8');
     expect(file).not.toContain(auth.password);
     expect(await seriousViolations(page)).toEqual([]);
@@ -304,6 +317,7 @@ test.describe('an IPFS Cluster of two peers', () => {
     await networkConnected(custos);
     const refusal = await refusedPublish(custos, id);
     expect(refusal).toMatch(/Three copies \(.*not enough peers/);
+    expect(refusal).toMatch(/Cluster, old password \(.*refused the credentials/);
     expect(refusal).not.toContain('Hospital network cluster');
   });
 
