@@ -43,6 +43,13 @@ async function openSettings(page: Page, url: string): Promise<void> {
   await page.getByRole('button', { name: 'Settings', exact: true }).click();
 }
 
+/** A vault with one dataset, the devnet connected: ready to publish. */
+async function connectedWithDataset(custos: Custos): Promise<string> {
+  const id = await vaultWithDataset(custos);
+  await networkConnected(custos);
+  return id;
+}
+
 /** Publishes `id`, which must be refused with nothing registered; the refusal's message. */
 async function refusedPublish(custos: Custos, id: string): Promise<string> {
   const h = custos.service.handlers;
@@ -174,8 +181,7 @@ test('the next publish copies to the kubo node; an unreachable backend makes it 
   custos,
 }) => {
   test.setTimeout(120_000);
-  const id = await vaultWithDataset(custos);
-  await networkConnected(custos);
+  const id = await connectedWithDataset(custos);
   const h = custos.service.handlers;
   await h.addStorageBackend({ kind: 'kubo', name: 'Hospital IPFS node', apiUrl: kubo.apiUrl });
   await h.addStorageBackend({
@@ -325,8 +331,7 @@ test.describe('an IPFS Cluster of two peers', () => {
     custos,
   }) => {
     test.setTimeout(120_000);
-    const id = await vaultWithDataset(custos);
-    await networkConnected(custos);
+    const id = await connectedWithDataset(custos);
     const h = custos.service.handlers;
     await h.addStorageBackend({
       kind: 'ipfs-cluster',
