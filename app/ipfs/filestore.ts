@@ -153,21 +153,20 @@ export class Filestore {
    * @throws BlockMissing when no file has it (gone, shorter), CidMismatch when the bytes changed.
    */
   async read(cid: CID): Promise<Uint8Array> {
-    let failure: unknown = new CustosError(
-      'BlockMissing',
-      `block ${cid.toString()} is not referenced`,
-      {
-        details: { cid: cid.toString() },
-      },
-    );
+    let failure: Error | undefined;
     for (const ref of this.lookup(cid)) {
       try {
         return await readLeaf(cid, ref);
       } catch (error) {
-        failure = error;
+        failure = error as Error;
       }
     }
-    throw failure;
+    throw (
+      failure ??
+      new CustosError('BlockMissing', `block ${cid.toString()} is not referenced`, {
+        details: { cid: cid.toString() },
+      })
+    );
   }
 
   /** Every referenced leaf. */

@@ -122,6 +122,20 @@ describe('embedded Helia node (filesystem blockstore, loopback only)', () => {
     expect(await a.isPinned(cid)).toBe(false);
   });
 
+  it('with blocks read ahead, verify still names the first missing block in walk order', async () => {
+    const path = join(dir, 'two-holes.bin');
+    await writeFile(path, randomBytes(12 * 262_144));
+    const { cid } = await a.add(path);
+    const leaves = linksOf(cid, await collect(a.local.get(cid)));
+    const [first, second] = [leaves[3], leaves[6]];
+    if (!first || !second) throw new Error('no leaves');
+    await a.local.delete(second);
+    await a.local.delete(first);
+    const error = await failure(a.verify(cid));
+    expect(isCustosError(error, 'BlockMissing')).toBe(true);
+    expect((error as Error).message).toContain(first.toString());
+  });
+
   it('a corrupted block (bytes changed on disk) is detected by hash: CidMismatch', async () => {
     const { cid } = await a.add(file);
     const root = await collect(a.local.get(cid));
