@@ -5,7 +5,8 @@
  * sentence that says what to do, and the app stays usable.
  */
 import { createServer } from 'node:net';
-import { expect, seriousViolations, shot, test } from './fixtures.ts';
+import type { Page } from '@playwright/test';
+import { expect, seriousViolations, shot, test, type Custos } from './fixtures.ts';
 import {
   emulatedDevice,
   networkConnected,
@@ -64,10 +65,8 @@ test('the Ledger locked during a grant: the prompt says to unlock it; once unloc
   await expect(page.getByTestId('error')).toHaveCount(0);
 });
 
-test('publishing with the Ledger locked: the stages wait, the screen says to unlock it, then it goes on', async ({
-  page,
-  custos,
-}) => {
+/** A dataset in a new vault, published with the emulated Ledger locked: the wait is on screen. */
+async function publishWithLedgerLocked(page: Page, custos: Custos) {
   await vaultWithDataset(custos);
   const device = emulatedDevice(custos);
   device.lock();
@@ -75,6 +74,14 @@ test('publishing with the Ledger locked: the stages wait, the screen says to unl
   await page.getByTestId('publish-button').click();
   const waiting = page.getByTestId('device-waiting');
   await expect(waiting).toContainText('Unlock your Ledger (enter its PIN)');
+  return { device, waiting };
+}
+
+test('publishing with the Ledger locked: the stages wait, the screen says to unlock it, then it goes on', async ({
+  page,
+  custos,
+}) => {
+  const { device, waiting } = await publishWithLedgerLocked(page, custos);
   await expect(page.getByTestId('publish-stages')).toContainText('Registering on the network');
   await expect(page.getByTestId('error')).toHaveCount(0);
   await shot(page, '56-publish-device-locked');
@@ -92,13 +99,7 @@ test('publishing with the Ledger locked, then Stop waiting: publish ends cancell
   page,
   custos,
 }) => {
-  await vaultWithDataset(custos);
-  const device = emulatedDevice(custos);
-  device.lock();
-  await openDataset(page, custos);
-  await page.getByTestId('publish-button').click();
-  const waiting = page.getByTestId('device-waiting');
-  await expect(waiting).toContainText('Unlock your Ledger (enter its PIN)');
+  const { waiting } = await publishWithLedgerLocked(page, custos);
   await page.getByTestId('device-stop-waiting').click();
   await expect(page.getByTestId('error')).toContainText('cancelled');
   await expect(waiting).toHaveCount(0);
