@@ -5,14 +5,14 @@ import { CID } from 'multiformats/cid';
 import * as raw from 'multiformats/codecs/raw';
 import { identity } from 'multiformats/hashes/identity';
 import { sha256 } from 'multiformats/hashes/sha2';
-import { CustosError } from '../errors/index.ts';
+import { CustosError, isCustosError } from '../errors/index.ts';
 
 export interface Block {
   readonly cid: CID;
   readonly bytes: Uint8Array;
 }
 
-type ReadableBlocks = Pick<Blockstore, 'has' | 'get'>;
+type ReadableBlocks = Pick<Blockstore, 'get'>;
 
 async function concat(
   chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>,
@@ -57,13 +57,18 @@ export async function readBlock(
   signal?: AbortSignal,
 ): Promise<Uint8Array> {
   if (cid.multihash.code === identity.code) return cid.multihash.digest;
-  const opts = signal ? { signal } : {};
-  if (!(await store.has(cid, opts))) {
+  let bytes: Uint8Array;
+  try {
+    bytes = await concat(store.get(cid, signal ? { signal } : {}));
+  } catch (error) {
+    signal?.throwIfAborted();
+    // a typed reason (e.g. the file a referenced leaf was kept in is gone) says more than ours
+    if (isCustosError(error)) throw error;
     throw new CustosError('BlockMissing', `block ${cid.toString()} is not in the local store`, {
+      cause: error,
       details: { cid: cid.toString() },
     });
   }
-  const bytes = await concat(store.get(cid, opts));
   checkBlock(cid, bytes);
   return bytes;
 }

@@ -108,6 +108,7 @@ describe('filestore: leaves referenced in the added file, not copied (decision 0
     await rm(path);
     const error = await failure(node.pin(cid));
     expect(isCustosError(error, 'BlockMissing')).toBe(true);
+    expect((error as Error).message).toContain(`kept in ${path}, which cannot be read`);
     expect(await node.isPinned(cid)).toBe(false);
   });
 
