@@ -2,8 +2,9 @@
  * A steward edits the remote IPFS backends from Settings (devnet, a real kubo node, a real
  * Pinning Service API server in front of it): field errors beside the field, a kubo node and a
  * pinning service (token field) added, a backend removed after a confirmation; the next publish
- * copies the dataset to the kubo node (kubo's `pin ls`), and an unreachable backend is shown as
- * such and makes publish refuse with nothing registered. Then a real two-peer IPFS Cluster (each
+ * copies the dataset to the kubo node (kubo's `pin ls`) and records that copy (Datasets list and
+ * the dataset's Storage tab, with a backend added later marked as holding none), and an
+ * unreachable backend is shown as such and makes publish refuse with nothing registered. Then a real two-peer IPFS Cluster (each
  * peer in front of its own kubo, started once for its tests): added from Settings with its copies
  * and REST API password, healthy with 2 peers; a publish pins on both peers' kubos, and a cluster
  * asked for 3 copies makes publish refuse with nothing registered.
@@ -210,9 +211,44 @@ test('the next publish copies to the kubo node; an unreachable backend makes it 
     const cid = published.storage.ipfsCid ?? '';
     expect(cid).not.toBe('');
     expect((await kubo.cli(['pin', 'ls', '--type=recursive', cid])).toString()).toContain(cid);
+    // The copy it confirmed is recorded with the dataset; the refused backend has none.
+    expect(published.storage.copies).toEqual([
+      { name: 'Hospital IPFS node', kind: 'kubo', pinnedAt: expect.any(String) as unknown },
+    ]);
   } finally {
     approve();
   }
+
+  // A backend added after the publish: the dataset has no copy there, and the Storage tab says so.
+  await h.addStorageBackend({
+    kind: 'pinning-service',
+    name: 'Regional pinning service',
+    endpoint: pinning.url,
+    token: TOKEN,
+  });
+  await page.getByRole('button', { name: 'Datasets', exact: true }).click();
+  const stored = page.getByTestId('dataset-row').getByTestId('dataset-stored');
+  await expect(stored).toContainText('✓ This computer · ✓ IPFS · ✓ 1 backend');
+  await expect(stored).toContainText('Also pinned by Hospital IPFS node');
+  await expect(page.getByTestId('dataset-row')).toContainText('✓ Registered');
+  expect(await seriousViolations(page)).toEqual([]);
+  await shot(page, '66-datasets-stored-where');
+
+  await page.getByTestId('open-dataset').click();
+  await page.getByRole('tab', { name: 'Storage' }).click();
+  const copy = page.getByTestId('storage-copy');
+  await expect(copy).toHaveCount(1);
+  await expect(copy).toContainText(
+    /^✓ Hospital IPFS node \(kubo\) — pinned .+ \((\d+ seconds? ago|now)\)$/,
+  );
+  const later = page.getByTestId('storage-not-copied');
+  await expect(later).toHaveCount(1);
+  await expect(later).toHaveText(
+    '○ Regional pinning service (pinning service) — added after this dataset was published; publish copies only new datasets',
+  );
+  await expect(page.getByTestId('storage-list')).not.toContainText('Switched-off node');
+  expect(await seriousViolations(page)).toEqual([]);
+  await shot(page, '67-dataset-storage-tab');
 });
 
 test.describe('an IPFS Cluster of two peers', () => {

@@ -87,6 +87,13 @@ export const ResourceTypeCount = z.object({
   count: z.number().int().nonnegative(),
 });
 
+/** A remote IPFS backend (Settings) that confirmed it pinned a dataset, and when. */
+export const DatasetCopy = z.object({
+  name: text(100),
+  kind: z.enum(['kubo', 'pinning-service', 'ipfs-cluster']),
+  pinnedAt: isoTime,
+});
+
 export const Dataset = z.object({
   id: datasetId,
   name: text(200),
@@ -104,7 +111,12 @@ export const Dataset = z.object({
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
   createdAt: isoTime,
   /** Storage and chain state; `local` only until the IPFS and chain layers land. */
-  storage: z.object({ local: z.boolean(), ipfsCid: text(200).nullable() }),
+  storage: z.object({
+    local: z.boolean(),
+    ipfsCid: text(200).nullable(),
+    /** The remote backends that confirmed their pin at publish (absent in older vaults). */
+    copies: z.array(DatasetCopy).max(31).optional(),
+  }),
   chain: z.object({
     registered: z.boolean(),
     /** The registry's id for this dataset (bytes32 hex), once registered. */
@@ -667,6 +679,7 @@ export type EventPayload<E extends EventName> = z.output<(typeof EVENTS)[E]>;
 
 export type AppStatus = z.output<typeof AppStatus>;
 export type Dataset = z.output<typeof Dataset>;
+export type DatasetCopy = z.output<typeof DatasetCopy>;
 export type ImportPreview = z.output<typeof ImportPreview>;
 export type ImportJob = z.output<typeof ImportJob>;
 export type ImportStage = z.output<typeof ImportStage>;

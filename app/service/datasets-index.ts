@@ -1,7 +1,8 @@
 /**
  * The datasets index: what the steward knows about each dataset (name, description, size, records,
- * columns, storage and chain state), in `datasets.json` beside the keyring. Keys never live here —
- * only in the keyring. Written atomically, mode 0600.
+ * columns, storage — with the remote copies a publish confirmed — and chain state), in
+ * `datasets.json` beside the keyring. Keys never live here — only in the keyring. Written
+ * atomically, mode 0600.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -830,11 +830,15 @@ export class CustosService {
       await session.store.pin(cid);
       // Every remote backend must hold a copy before anything is registered: a dataset is never
       // registered while a backend the steward configured lacks it (settings as saved now).
-      await replicateOrRefuse(session, await this.#storage.config(this.#unlocked()), cid);
+      const copies = await replicateOrRefuse(
+        session,
+        await this.#storage.config(this.#unlocked()),
+        cid,
+      );
       progress.cid = cid.toString();
       await this.#updateIndex((all) =>
         all.map((x) =>
-          x.id === id ? { ...x, storage: { ...x.storage, ipfsCid: progress.cid } } : x,
+          x.id === id ? { ...x, storage: { ...x.storage, ipfsCid: progress.cid, copies } } : x,
         ),
       );
       progress.stage = 'registering';

@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import type { DatasetCopy } from '../api/contract.ts';
 import type { StorageBackendHealth } from '../api/index.ts';
 import type { SodiumBackend } from '../crypto/index.ts';
 import { CustosError, fromFsError } from '../errors/index.ts';
@@ -440,6 +441,8 @@ const hasRemote = (s: StorageSettings): boolean =>
 
 /**
  * Copies a dataset the embedded node holds to every backend the saved settings name.
+ * @returns one copy per backend, each confirmed pinned (none when Settings name no backend), for
+ *   the dataset's index.
  * @throws StorageUnavailable naming each backend that did not confirm the pin (or when this
  *   network cannot copy at all) — the caller then registers nothing.
  */
@@ -447,14 +450,15 @@ export async function replicateOrRefuse(
   session: NetworkSession,
   storage: StorageConfig,
   cid: Parameters<NonNullable<NetworkSession['replicate']>>[0],
-): Promise<void> {
-  if (!hasRemote(storage.settings)) return;
+): Promise<DatasetCopy[]> {
+  if (!hasRemote(storage.settings)) return [];
   if (!session.replicate)
     throw new CustosError(
       'StorageUnavailable',
       'this network profile cannot copy datasets to the storage backends in Settings: nothing was registered',
     );
-  const failed = (await session.replicate(cid, storage)).filter((r) => !r.pinned);
+  const results = await session.replicate(cid, storage);
+  const failed = results.filter((r) => !r.pinned);
   if (failed.length > 0)
     throw new CustosError(
       'StorageUnavailable',
@@ -463,6 +467,8 @@ export async function replicateOrRefuse(
         .join('; ')}: nothing was registered`.slice(0, 1000),
       { details: { backends: failed.map((f) => f.name).join(', ') } },
     );
+  const pinnedAt = new Date().toISOString();
+  return results.map(({ name, kind }) => ({ name, kind, pinnedAt }));
 }
 
 /**

@@ -7,6 +7,7 @@ import { DeviceWaiting } from '../components/Device.tsx';
 import { ErrorNote } from '../components/ErrorNote.tsx';
 import { formatBytes, formatCount, formatLocal, formatRelative } from '../components/format.ts';
 import { Tabs } from '../components/Tabs.tsx';
+import { StorageTab } from './dataset-storage.tsx';
 import { GrantsTab } from './Grants.tsx';
 
 type TabId = 'grants' | 'runs' | 'storage' | 'details';
@@ -249,25 +250,7 @@ export function DatasetDetail({
               {
                 id: 'storage',
                 label: 'Storage',
-                content: (
-                  <ul className="storage-list">
-                    <li>
-                      <span className="status-ok">✓ This computer</span> — encrypted in your vault
-                      folder; only your vault holds its key.
-                    </li>
-                    {d.storage.ipfsCid ? (
-                      <li>
-                        <span className="status-ok">✓ IPFS (this computer’s node, pinned)</span> —{' '}
-                        <CopyValue value={d.storage.ipfsCid} label="CID" short={14} />
-                      </li>
-                    ) : (
-                      <li>
-                        <span className="status-pending">○ IPFS</span> — not published yet. “Publish
-                        and register” above adds the encrypted copy to your IPFS node.
-                      </li>
-                    )}
-                  </ul>
-                ),
+                content: <StorageTab d={d} />,
               },
               { id: 'details', label: 'Details', content: <Details d={d} /> },
             ]}

@@ -2,6 +2,7 @@ import { useQuery } from '@tanstack/react-query';
 import { useApi } from '../api/context.tsx';
 import { ErrorNote } from '../components/ErrorNote.tsx';
 import { formatBytes, formatCount, formatLocal, formatRelative } from '../components/format.ts';
+import { StoredCell } from './dataset-storage.tsx';
 
 export function Datasets({
   onImport,
@@ -94,12 +95,13 @@ export function Datasets({
                 </td>
                 <td className="num">{d.recordCount === null ? '—' : formatCount(d.recordCount)}</td>
                 <td className="num">{formatBytes(d.sizeBytes)}</td>
+                <StoredCell d={d} />
                 <td>
-                  <span className="status-ok">✓ This computer</span>
-                  <span className="cell-sub">IPFS: not published yet</span>
-                </td>
-                <td>
-                  <span className="status-pending">Not registered</span>
+                  {d.chain.registered ? (
+                    <span className="status-ok">✓ Registered</span>
+                  ) : (
+                    <span className="status-pending">○ Not registered</span>
+                  )}
                 </td>
                 <td title={formatLocal(d.createdAt)}>{formatRelative(d.createdAt)}</td>
               </tr>
