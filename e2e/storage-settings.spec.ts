@@ -175,6 +175,17 @@ test('add a kubo node and a pinning service from Settings, with field errors; re
     'Hospital IPFS node',
     'Regional pinning service',
   ]);
+
+  // Not published yet: the Storage tab names the backends the publish will copy to.
+  await page.getByRole('button', { name: 'Datasets', exact: true }).click();
+  await expect(page.getByTestId('dataset-stored')).toContainText('IPFS: not published yet');
+  await page.getByTestId('open-dataset').click();
+  await page.getByRole('tab', { name: 'Storage' }).click();
+  await expect(page.getByTestId('storage-copy')).toHaveCount(0);
+  await expect(page.getByTestId('storage-not-copied')).toHaveText([
+    '○ Hospital IPFS node (kubo) — will be copied when you publish',
+    '○ Regional pinning service (pinning service) — will be copied when you publish',
+  ]);
 });
 
 test('the next publish copies to the kubo node; an unreachable backend makes it refuse', async ({
@@ -249,6 +260,14 @@ test('the next publish copies to the kubo node; an unreachable backend makes it 
   await expect(page.getByTestId('storage-list')).not.toContainText('Switched-off node');
   expect(await seriousViolations(page)).toEqual([]);
   await shot(page, '67-dataset-storage-tab');
+
+  // The copy's backend removed from Settings: the copy stays listed, and says it was removed.
+  await h.removeStorageBackend({ name: 'Hospital IPFS node' });
+  await page.getByRole('tab', { name: 'Details' }).click();
+  await page.getByRole('tab', { name: 'Storage' }).click();
+  await expect(copy).toContainText(
+    '; since removed from Settings, so new datasets are not copied there',
+  );
 });
 
 test.describe('an IPFS Cluster of two peers', () => {
