@@ -23,7 +23,7 @@ import * as Digest from 'multiformats/hashes/digest';
 import { sha256 } from 'multiformats/hashes/sha2';
 import { CustosError, fromFsError, isCustosError } from '../errors/index.ts';
 import { importBytes, KUBO_CHUNK_SIZE, readFileChunks } from './cid.ts';
-import { readBlock, walkDag } from './dag.ts';
+import { CHECKED_ON_READ, checkBlock, readBlock, walkDag } from './dag.ts';
 import { Filestore } from './filestore.ts';
 import { blockKey, PinSet } from './pins.ts';
 import type { AddOptions, AddResult, CatOptions, DatasetStore, VerifyResult } from './store.ts';
@@ -96,9 +96,12 @@ const slotBase = (slot: number): number => CONTROL_BYTES + ERROR_BYTES + slot * 
  * fsync) and throws the first write failure. `get`, `has`, `delete`, `getAll` flush first, so a
  * reader never misses a block that was put. Blocks larger than a slot are written directly.
  * Reads, deletes and GC are blockstore-fs's own, plus the raw leaves `filestore` references
- * (docs/decisions/003): those are read from their file (re-hashed), and dropped from its index.
+ * (docs/decisions/003): those are read from their file and dropped from its index. Every block
+ * `get` yields is checked against its CID first (`CHECKED_ON_READ`): a corrupt block is
+ * CidMismatch, never bytes.
  */
 export class VaultBlockstore extends FsBlockstore {
+  readonly [CHECKED_ON_READ] = true as const;
   readonly filestore: Filestore;
   readonly #root: string;
   readonly #sharding: ShardingStrategy;
@@ -289,7 +292,11 @@ export class VaultBlockstore extends FsBlockstore {
       }
     }
     await this.flush();
-    yield* super.get(key, options);
+    const parts: Uint8Array[] = [];
+    for await (const part of super.get(key, options)) parts.push(part);
+    const bytes = parts.length === 1 ? (parts[0] as Uint8Array) : Buffer.concat(parts);
+    checkBlock(key, bytes); // nothing corrupt is handed on (bitswap included)
+    yield bytes;
   }
 
   override async has(
