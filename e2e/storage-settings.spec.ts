@@ -408,3 +408,59 @@ test.describe('an IPFS Cluster of two peers', () => {
     }
   });
 });
+
+test('CID version and pin wait are changed from Settings; a CIDv0 publish gives a Qm… CID', async ({
+  page,
+  custos,
+}) => {
+  test.setTimeout(120_000);
+  const id = await connectedWithDataset(custos);
+  await openSettings(page, custos.host.url);
+  const form = page.getByTestId('storage-options-form');
+  const wait = form.getByTestId('pin-timeout-minutes');
+  await expect(form.getByTestId('cid-v1')).toBeChecked();
+  await expect(wait).toHaveValue('10');
+
+  // Two days is more than the service waits: refused beside the field, nothing saved.
+  await wait.fill('2880');
+  await form.getByTestId('storage-options-save').click();
+  await expect(form.getByTestId('pinTimeoutSeconds-error')).toContainText(
+    'Wait between 10 seconds and 24 hours (1440 minutes).',
+  );
+  await expect(wait).toHaveAttribute('aria-invalid', 'true');
+  await expect(wait).toHaveAccessibleDescription(/between 10 seconds and 24 hours/);
+  expect(await seriousViolations(page)).toEqual([]);
+  expect((await custos.service.handlers.getSettings({})).storage.pinTimeoutSeconds).toBe(600);
+
+  await wait.fill('30');
+  await form.getByTestId('cid-v0').check();
+  await form.getByTestId('storage-options-save').click();
+  await expect(form.getByTestId('storage-options-saved')).toContainText(
+    'Saved: new datasets use CIDv0, and a publish waits up to 30 minutes for a remote pin.',
+  );
+  await expect(form.getByTestId('pinTimeoutSeconds-error')).toHaveCount(0);
+  expect(await seriousViolations(page)).toEqual([]);
+  await form.scrollIntoViewIfNeeded();
+  await shot(page, '68-settings-storage-options');
+
+  // Saved in the vault folder: a reload shows them again.
+  const saved = JSON.parse(await readFile(join(custos.dir, 'vault', 'storage.json'), 'utf8')) as {
+    settings: { cidVersion: number; pinTimeoutSeconds: number };
+  };
+  expect(saved.settings).toMatchObject({ cidVersion: 0, pinTimeoutSeconds: 1800 });
+  await openSettings(page, custos.host.url); // a new page load
+  await expect(page.getByTestId('cid-v0')).toBeChecked();
+  await expect(page.getByTestId('pin-timeout-minutes')).toHaveValue('30');
+
+  // The next publish uses the saved CID version: a CIDv0 ("Qm…"), pinned by the embedded node.
+  const approve = autoApprove(custos);
+  try {
+    const published = await custos.service.handlers.publishDataset({ id });
+    expect(published.chain.registered).toBe(true);
+    const cid = published.storage.ipfsCid ?? '';
+    expect(cid).toMatch(/^Qm[1-9A-HJ-NP-Za-km-z]{44}$/);
+    expect(CID.parse(cid).version).toBe(0);
+  } finally {
+    approve();
+  }
+});

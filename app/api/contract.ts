@@ -445,6 +445,8 @@ export const Settings = z.object({
   storage: z.object({
     backends: z.array(StorageBackendHealth).max(31),
     cidVersion: z.union([z.literal(0), z.literal(1)]),
+    /** How long publish waits for a remote pin (pinning service, cluster) before PinTimeout. */
+    pinTimeoutSeconds: z.number().int(),
     checkedAt: isoTime,
     /** Where new pinning-service tokens are kept: the OS keychain, or sealed in the vault folder. */
     tokensKeptIn: z.enum(['keychain', 'vault']),
@@ -609,6 +611,13 @@ export const METHODS = {
           .min(1)
           .max(24 * 60),
       })
+      .strict(),
+    output: Done,
+  },
+  /** CID version of new datasets and the remote pin wait (range checked by the service: `details.field`). */
+  setStorageOptions: {
+    input: z
+      .object({ cidVersion: z.union([z.literal(0), z.literal(1)]), pinTimeoutSeconds: z.number() })
       .strict(),
     output: Done,
   },

@@ -34,6 +34,7 @@ export const METHOD_LIST = [
   'verifyProof',
   'getSettings',
   'setAutoLock',
+  'setStorageOptions',
   'restartNetwork',
   'addStorageBackend',
   'removeStorageBackend',

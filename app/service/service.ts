@@ -248,6 +248,11 @@ export class CustosService {
         await this.#emitStatus();
         return {};
       },
+      setStorageOptions: async (options) => {
+        this.#unlocked();
+        await this.#storage.setOptions(options);
+        return {};
+      },
       restartNetwork: async () => {
         const vault = this.#unlocked();
         await this.#stopNetwork();
@@ -448,13 +453,15 @@ export class CustosService {
     const backend = this.#options.network;
     const session = this.#session;
     const device = this.#deviceStatus();
-    const backends = await storageBackends(session, await this.#storage.config(vault));
+    const storage = await this.#storage.config(vault);
+    const backends = await storageBackends(session, storage);
     const trust = backend?.trustPolicy;
     return {
       network: { ...this.#networkStatus(), registry: session?.registry ?? null },
       storage: {
         backends,
-        cidVersion: backend?.cidVersion ?? 1,
+        cidVersion: storage.settings.cidVersion,
+        pinTimeoutSeconds: storage.settings.pinTimeoutSeconds,
         checkedAt: new Date().toISOString(),
         tokensKeptIn: this.#storage.tokensKeptIn(),
       },
@@ -822,19 +829,17 @@ export class CustosService {
     };
     this.#publishProgress(progress);
     try {
-      // the container is the vault's own, never rewritten: referenced, not copied (decision 003)
+      // Settings as saved now: the CID version, and every remote backend must hold a copy before
+      // anything is registered (never registered while a backend the steward configured lacks it).
+      const storage = await this.#storage.config(this.#unlocked());
+      // the container is the vault's own, never rewritten: referenced, not copied (decision 003;
+      // only CIDv1 can — a CIDv0 add copies every block)
       const { cid } = await session.store.add(path, {
         noCopy: true,
-        cidVersion: backend.cidVersion ?? 1,
+        cidVersion: storage.settings.cidVersion,
       });
       await session.store.pin(cid);
-      // Every remote backend must hold a copy before anything is registered: a dataset is never
-      // registered while a backend the steward configured lacks it (settings as saved now).
-      const copies = await replicateOrRefuse(
-        session,
-        await this.#storage.config(this.#unlocked()),
-        cid,
-      );
+      const copies = await replicateOrRefuse(session, storage, cid);
       progress.cid = cid.toString();
       await this.#updateIndex((all) =>
         all.map((x) =>

@@ -418,3 +418,50 @@ describe('IPFS Clusters in the storage settings', () => {
     ).rejects.toMatchObject({ tag: 'UsageError' });
   });
 });
+
+describe('CID version and pin wait in the storage settings', () => {
+  it('are saved and read back by the next reader, the backends (and sealed token) kept', async () => {
+    await fileOf().add(vault, hospital);
+    await fileOf().add(vault, service);
+    expect(await fileOf().settings()).toMatchObject({ cidVersion: 1, pinTimeoutSeconds: 600 });
+    await fileOf().setOptions({ cidVersion: 0, pinTimeoutSeconds: 3600 });
+    const again = await fileOf().settings();
+    expect(again).toMatchObject({ cidVersion: 0, pinTimeoutSeconds: 3600 });
+    expect(again.kubo.map((k) => k.name)).toEqual(['Hospital IPFS node']);
+    expect(again.pinningServices.map((p) => p.name)).toEqual(['Pinning service']);
+    expect(await (await fileOf().config(vault)).tokenFor(again.pinningServices[0]!.tokenRef)).toBe(
+      TOKEN,
+    );
+    expect((await stat(path())).mode & 0o777).toBe(0o600);
+  });
+
+  it.each([
+    [{ cidVersion: 1, pinTimeoutSeconds: 9 }, 'pinTimeoutSeconds'],
+    [{ cidVersion: 1, pinTimeoutSeconds: 86_401 }, 'pinTimeoutSeconds'],
+    [{ cidVersion: 1, pinTimeoutSeconds: 60.5 }, 'pinTimeoutSeconds'],
+    [{ cidVersion: 1, pinTimeoutSeconds: Number.NaN }, 'pinTimeoutSeconds'],
+    [{ cidVersion: 2, pinTimeoutSeconds: 600 }, 'cidVersion'],
+  ])('refuses %o naming the field, with nothing half-saved', async (input, field) => {
+    await fileOf().setOptions({ cidVersion: 0, pinTimeoutSeconds: 120 });
+    const before = await onDisk();
+    await expect(fileOf().setOptions(input as never)).rejects.toMatchObject(
+      fieldError(field, field === 'cidVersion' ? /CID version/ : /between 10 seconds and 24 hours/),
+    );
+    expect(await onDisk()).toBe(before);
+  });
+
+  it('the bounds themselves are accepted; a change queued with an add loses neither', async () => {
+    const storage = fileOf();
+    await storage.setOptions({ cidVersion: 1, pinTimeoutSeconds: 10 });
+    expect((await storage.settings()).pinTimeoutSeconds).toBe(10);
+    await Promise.all([
+      storage.add(vault, hospital),
+      storage.setOptions({ cidVersion: 0, pinTimeoutSeconds: 86_400 }),
+    ]);
+    expect(await fileOf().settings()).toMatchObject({
+      cidVersion: 0,
+      pinTimeoutSeconds: 86_400,
+      kubo: [{ name: 'Hospital IPFS node' }],
+    });
+  });
+});

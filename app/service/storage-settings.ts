@@ -193,6 +193,33 @@ export function checkNewBackend(
   return { kind: 'pinning-service', name, endpoint, token };
 }
 
+/** The two storage settings that are not backends: CID version and how long to wait for a pin. */
+export interface StorageOptions {
+  /** kubo `--cid-version` of new datasets; only CIDv1 lets publish reference the container. */
+  readonly cidVersion: 0 | 1;
+  /** How long publish waits for a pinning service or a cluster before PinTimeout. */
+  readonly pinTimeoutSeconds: number;
+}
+/** The pin wait the settings allow (app/ipfs `StorageSettingsSchema`): 10 s to a day. */
+export const PIN_TIMEOUT_SECONDS = { min: 10, max: 86_400 } as const;
+
+/**
+ * Checks the CID version and pin wait the steward wants.
+ * @throws UsageError with `details.field` (cidVersion, pinTimeoutSeconds) and a sentence.
+ */
+export function checkStorageOptions(input: StorageOptions): StorageOptions {
+  const { cidVersion, pinTimeoutSeconds: seconds } = input;
+  if (cidVersion !== 0 && cidVersion !== 1)
+    throw fieldError('cidVersion', 'choose CID version 1 or 0');
+  if (
+    !Number.isInteger(seconds) ||
+    seconds < PIN_TIMEOUT_SECONDS.min ||
+    seconds > PIN_TIMEOUT_SECONDS.max
+  )
+    throw fieldError('pinTimeoutSeconds', 'wait between 10 seconds and 24 hours (1440 minutes)');
+  return { cidVersion, pinTimeoutSeconds: seconds };
+}
+
 /**
  * A vault's storage settings file and the tokens it names. One per service; changes are
  * serialised, and each one is all or nothing (settings file and token both, or neither).
@@ -341,6 +368,19 @@ export class StorageSettingsFile {
         },
       },
     };
+  }
+
+  /**
+   * Saves the CID version and pin wait (the backends and tokens stay as they are).
+   * @throws UsageError with `details.field` for bad input; the file system's errors (then nothing
+   *   was saved).
+   */
+  setOptions(input: StorageOptions): Promise<void> {
+    return this.#serial(async () => {
+      const options = checkStorageOptions(input);
+      const file = await this.#read();
+      await this.#write({ ...file, settings: { ...file.settings, ...options } });
+    });
   }
 
   /**

@@ -59,6 +59,7 @@ const METHOD_NAMES = {
   verifyProof: true,
   getSettings: true,
   setAutoLock: true,
+  setStorageOptions: true,
   restartNetwork: true,
   addStorageBackend: true,
   removeStorageBackend: true,

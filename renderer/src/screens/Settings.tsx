@@ -154,12 +154,19 @@ const FORM_FIELD: Record<string, BackendField> = {
 /** What a new cluster keeps unless the steward says otherwise: two sites, a third if there is one. */
 const DEFAULT_COPIES = { min: '2', max: '3' };
 
-function fieldProblem(error: unknown): { field: BackendField; problem: string } | null {
+/** The field a UsageError names and its problem as a sentence, or null. */
+function refusal(error: unknown): { field: string; problem: string } | null {
   if (!(error instanceof ApiCallError) || error.tag !== 'UsageError') return null;
-  const field = FORM_FIELD[String(error.details.field)];
   const problem = error.details.problem;
-  if (!field || typeof problem !== 'string') return null;
-  return { field, problem: `${problem.charAt(0).toUpperCase()}${problem.slice(1)}.` };
+  if (typeof problem !== 'string') return null;
+  const sentence = `${problem.charAt(0).toUpperCase()}${problem.slice(1)}.`;
+  return { field: String(error.details.field), problem: sentence };
+}
+
+function fieldProblem(error: unknown): { field: BackendField; problem: string } | null {
+  const refused = refusal(error);
+  const field = refused ? FORM_FIELD[refused.field] : undefined;
+  return refused && field ? { field, problem: refused.problem } : null;
 }
 
 /** Asks once before removing a backend, naming what stops (UX principle 6). */
@@ -475,8 +482,7 @@ function Storage({
       ) : null}
       <p>
         Each published dataset is pinned by the embedded node, then copied to every other backend
-        below; it is registered on the network only once all of them hold it. New datasets use CID
-        version {s.storage.cidVersion}.
+        below; it is registered on the network only once all of them hold it.
       </p>
       <table className="table">
         <caption className="visually-hidden">IPFS backends and their health</caption>
@@ -557,11 +563,134 @@ function Storage({
         </p>
       ) : null}
       <AddBackend tokensKeptIn={s.storage.tokensKeptIn} onDone={onChange} />
+      <StorageOptions
+        cidVersion={s.storage.cidVersion}
+        pinTimeoutSeconds={s.storage.pinTimeoutSeconds}
+        onDone={onChange}
+      />
       <p className="muted">
         Changes apply from the next publish, without a restart. Datasets published before are not
         copied to a backend added later.
       </p>
     </div>
+  );
+}
+
+const CID_CHOICES: [0 | 1, string][] = [
+  [1, 'CIDv1 (recommended: the encrypted file is referenced, not copied)'],
+  [0, 'CIDv0 (older tools; every block is copied)'],
+];
+
+/** Minutes as the steward reads them: whole where they are, else to the hundredth. */
+const minutesOf = (seconds: number): string => String(Math.round((seconds / 60) * 100) / 100);
+
+/** CID version of new datasets and how long publish waits for a remote pin. */
+function StorageOptions({
+  cidVersion,
+  pinTimeoutSeconds,
+  onDone,
+}: {
+  cidVersion: 0 | 1;
+  pinTimeoutSeconds: number;
+  onDone: () => void;
+}) {
+  const api = useApi();
+  const id = useId();
+  const [version, setVersion] = useState(cidVersion);
+  const [minutes, setMinutes] = useState(minutesOf(pinTimeoutSeconds));
+  const n = Number(minutes);
+  // An emptied field reads as 0 seconds, which the service refuses beside the field.
+  const seconds = minutes.trim() !== '' && Number.isFinite(n) ? Math.round(n * 60) : 0;
+  const save = useMutation({
+    mutationFn: () => api.setStorageOptions({ cidVersion: version, pinTimeoutSeconds: seconds }),
+    onSuccess: onDone,
+  });
+  const refused = refusal(save.error);
+  const problem = (field: 'cidVersion' | 'pinTimeoutSeconds') =>
+    refused?.field === field ? (
+      <p className="field-error" id={`${id}-${field}-error`} data-testid={`${field}-error`}>
+        {refused.problem}
+      </p>
+    ) : null;
+  const saved = save.isSuccess && version === cidVersion && seconds === pinTimeoutSeconds;
+  return (
+    <form
+      className="form settings-add settings-options"
+      noValidate
+      aria-labelledby={`${id}-title`}
+      data-testid="storage-options-form"
+      onSubmit={(e: FormEvent) => {
+        e.preventDefault();
+        save.mutate();
+      }}
+    >
+      <h3 id={`${id}-title`}>How new datasets are published</h3>
+      <fieldset aria-describedby={`${id}-cid-help`}>
+        <legend>Content identifier (CID) version</legend>
+        {CID_CHOICES.map(([value, words]) => (
+          <label className="choice" key={value}>
+            <input
+              type="radio"
+              name={`${id}-cid`}
+              value={value}
+              data-testid={`cid-v${value}`}
+              checked={version === value}
+              onChange={() => setVersion(value)}
+            />{' '}
+            {words}
+          </label>
+        ))}
+      </fieldset>
+      <p className="field-help" id={`${id}-cid-help`}>
+        With CIDv0 every publish copies the whole encrypted file into the IPFS store (twice the disk
+        space, and slower). Choose it only if a tool at your site cannot read CIDv1.
+      </p>
+      {problem('cidVersion')}
+      <div className="field">
+        <label className="field-label" htmlFor={`${id}-wait`}>
+          Wait for a remote pin up to this many minutes
+        </label>
+        <input
+          id={`${id}-wait`}
+          type="number"
+          min={0.2}
+          max={1440}
+          step="any"
+          value={minutes}
+          data-testid="pin-timeout-minutes"
+          aria-invalid={refused?.field === 'pinTimeoutSeconds' ? true : undefined}
+          aria-describedby={
+            refused?.field === 'pinTimeoutSeconds'
+              ? `${id}-pinTimeoutSeconds-error ${id}-wait-help`
+              : `${id}-wait-help`
+          }
+          onChange={(e) => setMinutes(e.target.value)}
+        />
+        <span className="field-help" id={`${id}-wait-help`}>
+          How long a publish waits for a pinning service or an IPFS Cluster to confirm its copy
+          before giving up, nothing registered. Up to 1440 (a day); 10 unless a large dataset or a
+          slow service needs more.
+        </span>
+        {problem('pinTimeoutSeconds')}
+      </div>
+      <div className="actions">
+        <button
+          type="submit"
+          className="button"
+          data-testid="storage-options-save"
+          disabled={save.isPending}
+        >
+          Save
+        </button>
+      </div>
+      {saved ? (
+        <p role="status" data-testid="storage-options-saved">
+          Saved: new datasets use CIDv{cidVersion}, and a publish waits up to{' '}
+          {minutesOf(pinTimeoutSeconds)} minutes for a remote pin.
+        </p>
+      ) : null}
+      {refused ? null : <ErrorNote error={save.error} title="Not saved" />}
+    </form>
   );
 }
 
