@@ -52,7 +52,8 @@ export const test = base.extend<{
     await use({ host, service, dir, network });
     await host.close();
     await service.close();
-    await rm(dir, { recursive: true, force: true });
+    // a libp2p peer record can still land in the node's datastore while the folder goes (ENOTEMPTY)
+    await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
   },
 });
 

@@ -69,8 +69,6 @@ export interface NetworkBackend {
   readonly signer: OwnerSigner;
   /** The key-release service's attestation policy, for Settings (read-only there). */
   readonly trustPolicy?: TrustPolicyView;
-  /** CID version of new datasets (the storage settings' `cidVersion`). */
-  readonly cidVersion?: 0 | 1;
   /** The enclave applications grants can name (enclave-bridge/apps on the devnet). */
   enclaveApps(): Promise<EnclaveApp[]>;
   /** Starts the network around the unlocked vault (devnet: anvil, Helia, key release). */
