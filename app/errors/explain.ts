@@ -12,7 +12,8 @@ const SENTENCES: Record<ErrorTag, string> = {
   OutputExists:
     'A file already exists at the output path. Choose another name; Custos never overwrites.',
   DiskFull: 'The disk is full. Free some space and try again; the partial output was removed.',
-  PermissionDenied: 'Custos is not allowed to write there. Choose another folder.',
+  PermissionDenied:
+    'Custos is not allowed to read or write there. Check the permissions, or choose another file or folder.',
   FileSystemError: 'The file system reported an error. Check the disk and try again.',
   FileUnreadable:
     'Custos cannot read that file. Check that it exists, that you may open it, and that it is not a folder.',

@@ -180,7 +180,7 @@ export function fromFsError(error: unknown, path: string): CustosError {
     case 'EACCES':
     case 'EPERM':
     case 'EROFS':
-      return new CustosError('PermissionDenied', `not allowed to write ${path}`, {
+      return new CustosError('PermissionDenied', `not allowed to read or write ${path}`, {
         cause: error,
         details,
       });

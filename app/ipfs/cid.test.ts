@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile, chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -200,14 +201,33 @@ describe('cidOfFile', () => {
     expect(isCustosError(error, 'NotFound')).toBe(true);
   });
 
-  it.skipIf(process.getuid?.() === 0)(
-    'an unreadable file is PermissionDenied (not checkable as root, who reads anything)',
-    async () => {
-      const path = join(dir, 'secret');
-      await writeFile(path, 'x');
-      await chmod(path, 0o000);
-      const error: unknown = await cidOfFile(path).catch((e: unknown) => e);
-      expect(isCustosError(error, 'PermissionDenied')).toBe(true);
-    },
-  );
+  it('an unreadable file is PermissionDenied, with a message that says so', async () => {
+    // a folder others may enter, holding a file nobody may read
+    const folder = await mkdtemp(join(tmpdir(), 'custos-unreadable-'));
+    await chmod(folder, 0o755);
+    const path = join(folder, 'secret');
+    await writeFile(path, 'x');
+    await chmod(path, 0o000);
+    try {
+      if (process.getuid?.() !== 0) {
+        const error: unknown = await cidOfFile(path).catch((e: unknown) => e);
+        expect(isCustosError(error, 'PermissionDenied')).toBe(true);
+        return;
+      }
+      // root reads anything: ask as an unprivileged user, through the CLI
+      const bin = join(import.meta.dirname, '..', '..', 'bin', 'custos.js');
+      const run = spawnSync(process.execPath, [bin, 'cid', path], {
+        uid: 65534,
+        gid: 65534,
+        encoding: 'utf8',
+        env: { PATH: process.env['PATH'] ?? '', HOME: tmpdir() },
+      });
+      expect(run.status).toBe(1);
+      expect(run.stderr).toContain(
+        `custos: PermissionDenied: not allowed to read or write ${path}`,
+      );
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
+  });
 });
