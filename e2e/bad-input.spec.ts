@@ -4,7 +4,6 @@
  * chain's RPC endpoint gone, the hospital's IPFS node down while publishing. Each one shows a
  * sentence that says what to do, and the app stays usable.
  */
-import { createServer } from 'node:net';
 import type { Page } from '@playwright/test';
 import { expect, seriousViolations, shot, test, type Custos } from './fixtures.ts';
 import {
@@ -15,7 +14,13 @@ import {
   vaultWithDataset,
 } from './devnet-helpers.ts';
 import { crashListener } from '../app/service/kill-listener.ts';
-import { initKuboRepo, kuboBinary, KuboDaemon, runKubo } from '../app/ipfs/kubo-process.ts';
+import {
+  freePort,
+  initKuboRepo,
+  kuboBinary,
+  KuboDaemon,
+  runKubo,
+} from '../app/ipfs/kubo-process.ts';
 
 test.use({ devnet: true });
 
@@ -228,16 +233,6 @@ test('auto-lock minutes out of range are a field error; a valid choice is saved 
   await expect(page.locator('.sidenav-foot')).toHaveText('Locks after 25 min idle');
   expect((await custos.service.handlers.getStatus({})).autoLockMinutes).toBe(25);
 });
-
-/** A free loopback port (the kubo node keeps its API port across a restart, like a real one). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 test.describe('the hospital’s IPFS node (kubo) down during publish', () => {
   let kubo: KuboDaemon | null = null;

@@ -4,12 +4,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { CustosError } from '../errors/index.ts';
-import { stopProcess, type KuboDaemon } from './kubo-process.ts';
+import { freePort, stopProcess, type KuboDaemon } from './kubo-process.ts';
 
 /** The IPFS Cluster release `.ci/setup.d/ipfs-cluster.sh` builds. */
 export const CLUSTER_VERSION = '1.1.5';
@@ -31,22 +30,6 @@ export function clusterBinary(
       { details: { path } },
     );
   return path;
-}
-
-/** A TCP port free on 127.0.0.1 right now (the OS picks it). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address !== null
-          ? resolve(address.port)
-          : reject(new Error('no port')),
-      );
-    });
-  });
 }
 
 type Section = Record<string, unknown>;
