@@ -1,6 +1,6 @@
 import type { CID } from 'multiformats/cid';
 import { CustosError, isCustosError, type SerializedError } from '../errors/index.ts';
-import { IpfsClusterClient } from './cluster.ts';
+import { IpfsClusterClient, type ClusterPinStatus } from './cluster.ts';
 import { KuboRpcBackend } from './kubo-rpc.ts';
 import type { HeliaDatasetStore } from './node.ts';
 import { PinningServiceClient } from './pinning-service.ts';
@@ -57,9 +57,23 @@ export async function replicate(
   const signal = options.signal;
   await node.pin(cid, signal ? { signal } : {});
   const results: ReplicaResult[] = [];
-  for (const backend of settings.kubo) {
+  /** One backend: its failure is collected, unless it stops everything. */
+  const attempt = async (
+    name: string,
+    kind: ReplicaResult['kind'],
+    copy: () => Promise<void>,
+  ): Promise<void> => {
     signal?.throwIfAborted();
     try {
+      await copy();
+      results.push({ name, kind, pinned: true });
+    } catch (error) {
+      if (stopsEverything(error)) throw error;
+      results.push({ name, kind, pinned: false, error: asSerialized(error) });
+    }
+  };
+  for (const backend of settings.kubo)
+    await attempt(backend.name, 'kubo', async () => {
       const kubo = new KuboRpcBackend({ apiUrl: backend.apiUrl });
       const r = await publishToKubo(node.local, kubo, cid, {
         journalDir: options.journalDir,
@@ -68,15 +82,9 @@ export async function replicate(
           options.onEvent?.({ name: backend.name, message: `sent ${p.bytesSent} bytes` }),
       });
       options.onEvent?.({ name: backend.name, message: `pinned (${r.blocksSent} blocks sent)` });
-      results.push({ name: backend.name, kind: 'kubo', pinned: true });
-    } catch (error) {
-      if (stopsEverything(error)) throw error;
-      results.push({ name: backend.name, kind: 'kubo', pinned: false, error: asSerialized(error) });
-    }
-  }
-  for (const service of settings.pinningServices) {
-    signal?.throwIfAborted();
-    try {
+    });
+  for (const service of settings.pinningServices)
+    await attempt(service.name, 'pinning-service', async () => {
       const client = new PinningServiceClient({
         endpoint: service.endpoint,
         token: await options.tokenFor(service.tokenRef),
@@ -87,26 +95,17 @@ export async function replicate(
         ...(signal ? { signal } : {}),
         onStatus: (s) => options.onEvent?.({ name: service.name, message: s.status }),
       });
-      results.push({ name: service.name, kind: 'pinning-service', pinned: true });
-    } catch (error) {
-      if (isCustosError(error, 'Cancelled')) throw error;
-      results.push({
-        name: service.name,
-        kind: 'pinning-service',
-        pinned: false,
-        error: asSerialized(error),
-      });
-    }
-  }
-  for (const cluster of settings.clusters) {
-    signal?.throwIfAborted();
-    try {
+    });
+  for (const cluster of settings.clusters)
+    await attempt(cluster.name, 'ipfs-cluster', async () => {
       const client = new IpfsClusterClient({
         apiUrl: cluster.apiUrl,
         ...(cluster.user !== undefined && cluster.tokenRef !== undefined
           ? { auth: { user: cluster.user, password: await options.tokenFor(cluster.tokenRef) } }
           : {}),
       });
+      const pinnedOn = (s: ClusterPinStatus): number =>
+        s.peers.filter((p) => p.status === 'pinned').length;
       const status = await client.publish(node, cid, {
         replication: { min: cluster.replicationMin, max: cluster.replicationMax },
         timeoutMs: settings.pinTimeoutSeconds * 1000,
@@ -114,23 +113,10 @@ export async function replicate(
         onStatus: (s) =>
           options.onEvent?.({
             name: cluster.name,
-            message: `pinned on ${s.peers.filter((p) => p.status === 'pinned').length} of ${cluster.replicationMin} peers`,
+            message: `pinned on ${pinnedOn(s)} of ${cluster.replicationMin} peers`,
           }),
       });
-      options.onEvent?.({
-        name: cluster.name,
-        message: `pinned on ${status.peers.filter((p) => p.status === 'pinned').length} peers`,
-      });
-      results.push({ name: cluster.name, kind: 'ipfs-cluster', pinned: true });
-    } catch (error) {
-      if (stopsEverything(error)) throw error;
-      results.push({
-        name: cluster.name,
-        kind: 'ipfs-cluster',
-        pinned: false,
-        error: asSerialized(error),
-      });
-    }
-  }
+      options.onEvent?.({ name: cluster.name, message: `pinned on ${pinnedOn(status)} peers` });
+    });
   return results;
 }
