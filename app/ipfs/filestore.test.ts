@@ -60,7 +60,7 @@ describe('filestore: leaves referenced in the added file, not copied (decision 0
       expect(cid.toString(), `${size} bytes`).toBe((await cidOfFile(path)).toString());
       expect((await collect(node.cat(cid))).equals(content), `${size} bytes`).toBe(true);
     }
-    // no leaf was copied: the block files are the few intermediate nodes (and the empty block)
+    // no leaf was copied: the block files are the few intermediate nodes
     const blockFiles = await filesUnder(join(folder, 'blocks'));
     const sizes = await Promise.all(blockFiles.map(async (f) => (await stat(f)).size));
     expect(blockFiles.length).toBeGreaterThanOrEqual(4); // 3-leaf root; 175-leaf root + 2 inner

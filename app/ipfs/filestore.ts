@@ -276,10 +276,6 @@ export class Filestore {
           await discard();
           throw fromFsError(error, source);
         }
-        if (leaves === 0) {
-          await discard(); // an empty file is one empty block, stored as a copy by the importer
-          return;
-        }
         const file = join(this.#dir, `${root.toString()}${SUFFIX}`);
         const trailerJson = Buffer.from(
           JSON.stringify({
